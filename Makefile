@@ -1,0 +1,56 @@
+# Queqiao: `make run` serves the demo app, `make test` runs the whole suite.
+SHELL := /bin/bash
+PY := .venv/bin/python
+HTMX_VERSION := 2.0.11
+HTMX_SHA384 := 2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg
+HTMX := static/vendor/htmx.min.js
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium postgresql
+export FLASK_APP := crm
+
+.PHONY: run test install system-deps translations bench lint clean
+
+run: install
+	$(PY) -m flask db upgrade
+	$(PY) -m flask seed-demo
+	$(PY) -m flask run --host 127.0.0.1 --port 5000
+
+test: install
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+install: system-deps .venv/installed $(HTMX) translations
+
+# Fonts and harfbuzz-subset are runtime needs (PDF cards); chromium, poppler and postgresql serve the tests.
+system-deps:
+	@need=""; for p in $(SYSTEM_PACKAGES); do dpkg -s "$$p" >/dev/null 2>&1 || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "Missing system packages:$$need"; \
+	    echo "Run as root: apt-get install -y$$need"; exit 1; fi; \
+	  echo "Installing system packages:$$need"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $$need >/dev/null; \
+	fi
+
+.venv/installed: pyproject.toml requirements.lock
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock -e '.[test]'
+	touch $@
+
+# htmx comes from the npm registry at install time, pinned and checked, never committed.
+$(HTMX):
+	@mkdir -p static/vendor; tmp=$$(mktemp -d); \
+	(cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-$(HTMX_VERSION).tgz) && \
+	got=$$(openssl dgst -sha384 -binary $$tmp/package/dist/htmx.min.js | openssl base64 -A) && \
+	if [ "$$got" != "$(HTMX_SHA384)" ]; then echo "htmx checksum mismatch: $$got"; rm -rf $$tmp; exit 1; fi && \
+	cp $$tmp/package/dist/htmx.min.js $@ && rm -rf $$tmp && echo "htmx $(HTMX_VERSION) installed"
+
+translations: .venv/installed
+	@$(PY) -m babel.messages.frontend compile -q -d crm/translations
+
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
+
+lint: .venv/installed
+	$(PY) -m ruff check crm tests bench
+
+clean:
+	rm -rf .venv $(HTMX)

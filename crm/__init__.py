@@ -1,0 +1,43 @@
+"""Queqiao (鹊桥): a CRM for trade-union volunteer matchmakers."""
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    from crm.config import Config
+    app.config.from_object(config or Config)
+    app.config.from_pyfile("config.py", silent=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from crm import database, web
+    from crm.auth import policy
+    from crm.extensions import babel, csrf, db, login_manager, migrate
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
+    database.init_app(app)
+
+    from crm.admin import bp as admin_bp
+    from crm.audit import bp as audit_bp
+    from crm.auth import bp as auth_bp
+    from crm.members import bp as members_bp
+    for bp in (auth_bp, members_bp, audit_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    policy.init_app(app)
+    web.init_app(app)
+
+    from crm import demo
+    from crm.auth import cli as auth_cli
+    app.cli.add_command(demo.seed_demo)
+    app.cli.add_command(auth_cli.create_user)
+    app.cli.add_command(web.translate)
+    return app

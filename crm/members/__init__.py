@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("members", __name__, url_prefix="/members")
+
+from crm.members import views  # noqa: E402,F401

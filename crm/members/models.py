@@ -1,0 +1,267 @@
+"""The member case file: identity, profile, verification, owner history and notes."""
+
+import hashlib
+import hmac
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.auth.models import Branch, User
+from crm.clock import now_utc, today
+from crm.enums import LabelledEnum, enum_type
+from crm.extensions import db
+
+
+class Gender(LabelledEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+    @classmethod
+    def _labels(cls):
+        return {"male": _l("Male"), "female": _l("Female")}
+
+
+class Education(LabelledEnum):
+    JUNIOR = "junior"
+    HIGH_SCHOOL = "high_school"
+    ASSOCIATE = "associate"
+    BACHELOR = "bachelor"
+    MASTER = "master"
+    DOCTORATE = "doctorate"
+
+    @classmethod
+    def _labels(cls):
+        return {"junior": _l("Junior high or below"), "high_school": _l("High school / vocational"),
+                "associate": _l("Associate degree"), "bachelor": _l("Bachelor's degree"),
+                "master": _l("Master's degree"), "doctorate": _l("Doctorate")}
+
+    @property
+    def rank(self) -> int:
+        return list(Education).index(self)
+
+
+class MaritalHistory(LabelledEnum):
+    NEVER = "never"
+    DIVORCED = "divorced"
+    WIDOWED = "widowed"
+
+    @classmethod
+    def _labels(cls):
+        return {"never": _l("Never married"), "divorced": _l("Divorced"), "widowed": _l("Widowed")}
+
+
+class Tier(LabelledEnum):
+    STANDARD = "standard"
+    UNIT = "unit"
+
+    @classmethod
+    def _labels(cls):
+        return {"standard": _l("Standard"), "unit": _l("Unit membership")}
+
+
+class MemberStatus(LabelledEnum):
+    INTAKE = "intake"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    IN_RELATIONSHIP = "in_relationship"
+    CLOSED = "closed"
+
+    @classmethod
+    def _labels(cls):
+        return {"intake": _l("Intake"), "active": _l("Active"), "paused": _l("Paused"),
+                "in_relationship": _l("In a relationship"), "closed": _l("Closed")}
+
+
+class CloseReason(LabelledEnum):
+    MARRIED = "married"
+    WITHDREW = "withdrew"
+    MOVED_AWAY = "moved_away"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {"married": _l("Married"), "withdrew": _l("Withdrew"),
+                "moved_away": _l("Moved away"), "other": _l("Other")}
+
+
+class NoteKind(LabelledEnum):
+    CALL = "call"
+    MEETING = "meeting"
+    WECHAT = "wechat"
+    VISIT = "visit"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {"call": _l("Phone call"), "meeting": _l("Meeting"), "wechat": _l("WeChat"),
+                "visit": _l("Visit"), "other": _l("Other")}
+
+
+def id_number_hash(secret: str, id_number: str) -> str:
+    """A keyed hash of a normalised ID-card number, for duplicate detection without keeping it."""
+    normalised = id_number.strip().upper().encode()
+    return hmac.new(secret.encode(), normalised, hashlib.sha256).hexdigest()
+
+
+class Member(db.Model):
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint("height_cm IS NULL OR height_cm BETWEEN 120 AND 230", name="height_range"),
+        CheckConstraint("pref_age_min IS NULL OR pref_age_max IS NULL OR pref_age_min <= pref_age_max",
+                        name="pref_age_order"),
+        Index("ix_members_owner_contact", "owner_id", "last_contact_at"),
+        Index("ix_members_branch_status", "branch_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=1)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    branch: Mapped[Branch] = relationship()
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+
+    # Identity
+    name: Mapped[str] = mapped_column(String(40))
+    name_pinyin: Mapped[str] = mapped_column(String(160), index=True)
+    name_initials: Mapped[str] = mapped_column(String(40), index=True)
+    gender: Mapped[Gender] = mapped_column(enum_type(Gender))
+    birth_date: Mapped[date] = mapped_column(index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    phone_last4: Mapped[str] = mapped_column(String(4), index=True)
+    wechat_id: Mapped[str | None] = mapped_column(String(40))
+    id_last4: Mapped[str | None] = mapped_column(String(4))
+    id_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    # Work and union
+    employer: Mapped[str] = mapped_column(String(100))
+    union_name: Mapped[str | None] = mapped_column(String(100))
+    is_union_member: Mapped[bool] = mapped_column(default=True)
+    occupation_category: Mapped[str] = mapped_column(String(24))
+    occupation: Mapped[str | None] = mapped_column(String(60))
+    education: Mapped[Education] = mapped_column(enum_type(Education))
+    tier: Mapped[Tier] = mapped_column(enum_type(Tier), default=Tier.STANDARD)
+
+    # Profile
+    height_cm: Mapped[int | None]
+    hometown: Mapped[str | None] = mapped_column(String(60))
+    work_city: Mapped[str] = mapped_column(String(20))
+    work_district: Mapped[str] = mapped_column(String(20))
+    home_city: Mapped[str] = mapped_column(String(20))
+    home_district: Mapped[str] = mapped_column(String(20))
+    settle_city: Mapped[str | None] = mapped_column(String(20))
+    marital_history: Mapped[MaritalHistory] = mapped_column(enum_type(MaritalHistory))
+    children_count: Mapped[int] = mapped_column(default=0)
+    self_intro: Mapped[str | None] = mapped_column(Text)
+    photo_path: Mapped[str | None] = mapped_column(String(200))
+    photo_consent: Mapped[bool] = mapped_column(default=False)
+    interests: Mapped[list] = mapped_column(JSON, default=list)
+    values_answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    opt_out_suggestions: Mapped[bool] = mapped_column(default=False)
+
+    # Partner preferences (must-haves)
+    pref_age_min: Mapped[int | None]
+    pref_age_max: Mapped[int | None]
+    pref_height_min: Mapped[int | None]
+    pref_height_max: Mapped[int | None]
+    pref_min_education: Mapped[Education | None] = mapped_column(enum_type(Education))
+    pref_districts: Mapped[list] = mapped_column(JSON, default=list)
+    pref_accepts_divorced: Mapped[bool] = mapped_column(default=True)
+    pref_accepts_children: Mapped[bool] = mapped_column(default=False)
+
+    # Status
+    status: Mapped[MemberStatus] = mapped_column(enum_type(MemberStatus), default=MemberStatus.INTAKE)
+    close_reason: Mapped[CloseReason | None] = mapped_column(enum_type(CloseReason))
+
+    # Verification and consent: when and by whom
+    realname_verified_at: Mapped[datetime | None]
+    realname_verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    employer_verified_at: Mapped[datetime | None]
+    employer_verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    pledge_signed_at: Mapped[datetime | None]
+    pledge_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    consent_at: Mapped[datetime | None]
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+    last_contact_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self):
+        return f"<Member {self.id}>"
+
+    @property
+    def age(self) -> int:
+        t = today()
+        return t.year - self.birth_date.year - ((t.month, t.day) < (self.birth_date.month, self.birth_date.day))
+
+    @property
+    def is_verified(self) -> bool:
+        return all((self.realname_verified_at, self.employer_verified_at, self.pledge_signed_at))
+
+    @property
+    def is_ready_to_activate(self) -> bool:
+        return self.is_verified and self.consent_at is not None
+
+    @property
+    def verification_count(self) -> int:
+        return sum(1 for at in (self.realname_verified_at, self.employer_verified_at,
+                                self.pledge_signed_at, self.consent_at) if at)
+
+    @property
+    def courtesy_name(self) -> str:
+        """李先生 / 王女士: the surname and a title, for when the full name may not be shown."""
+        title = "先生" if self.gender is Gender.MALE else "女士"
+        return f"{self.name[:1]}{title}"
+
+
+class Assignment(db.Model):
+    """One change of owner. Reassignment appends here; it never edits notes or history."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    from_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_user: Mapped[User | None] = relationship(foreign_keys=[from_user_id])
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    to_user: Mapped[User | None] = relationship(foreign_keys=[to_user_id])
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    by: Mapped[User] = relationship(foreign_keys=[by_id])
+    reason: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(default=now_utc)
+
+
+class Note(db.Model):
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_member_created", "member_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=1)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author: Mapped[User] = relationship()
+    kind: Mapped[NoteKind] = mapped_column(enum_type(NoteKind))
+    body: Mapped[str] = mapped_column(Text)
+    contact_on: Mapped[date] = mapped_column(default=today)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    edited_at: Mapped[datetime | None]
+    revisions: Mapped[list["NoteRevision"]] = relationship(order_by="NoteRevision.id",
+                                                            cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class NoteRevision(db.Model):
+    """The text a note had before an edit: notes are never changed silently."""
+
+    __tablename__ = "note_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    replaced_at: Mapped[datetime] = mapped_column(default=now_utc)
+    replaced_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,141 @@
+"""Read queries for member lists, each one statement whatever the caseload size."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
+
+from crm.auth import policy
+from crm.auth.models import Role, User
+from crm.clock import today
+from crm.extensions import db
+from crm.members.models import Assignment, Member, Note
+from crm.members.pinyin import name_keys
+
+NOTES_ON_CASE_FILE = 20
+POOL = "pool"
+
+
+@dataclass(frozen=True)
+class MemberFilters:
+    q: str = ""
+    status: str = ""
+    gender: str = ""
+    age_min: int | None = None
+    age_max: int | None = None
+    district: str = ""
+    owner: str = ""  # a user id, "pool" for unassigned, "" for anyone visible
+
+
+def _years_ago(years: int, on: date) -> date:
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - years, day=28)
+
+
+def _text_condition(q: str):
+    q = q.strip()
+    if q.isdigit() and len(q) == 4:
+        return Member.phone_last4 == q
+    if q.isascii():
+        key = "".join(ch for ch in q.lower() if ch.isalpha())
+        if not key:
+            return Member.phone.contains(q) if q.isdigit() else Member.id == -1
+        # Range on the lowercase a–z keys uses their indexes on every database ("{" follows "z").
+        return or_(and_(Member.name_pinyin >= key, Member.name_pinyin < key + "{"),
+                   and_(Member.name_initials >= key, Member.name_initials < key + "{"))
+    return or_(Member.name.contains(q, autoescape=True),
+               Member.name_pinyin == name_keys(q)[0])
+
+
+def _filter_conditions(f: MemberFilters):
+    conditions = []
+    if f.q:
+        conditions.append(_text_condition(f.q))
+    if f.status:
+        conditions.append(Member.status == f.status)
+    if f.gender:
+        conditions.append(Member.gender == f.gender)
+    if f.age_min:
+        conditions.append(Member.birth_date <= _years_ago(f.age_min, today()))
+    if f.age_max:
+        conditions.append(Member.birth_date > _years_ago(f.age_max + 1, today()))
+    if f.district:
+        city, _, district = f.district.partition("/")
+        conditions.extend([Member.work_city == city, Member.work_district == district])
+    if f.owner == POOL:
+        conditions.append(Member.owner_id.is_(None))
+    elif f.owner.isdigit():
+        conditions.append(Member.owner_id == int(f.owner))
+    return conditions
+
+
+def member_page(user, filters: MemberFilters, page: int, per_page: int):
+    """One page of the members ``user`` may see, with the total, in a single statement."""
+    owner = aliased(User)
+    total = func.count().over().label("total")
+    query = (select(Member, owner.display_name.label("owner_name"), total)
+             .outerjoin(owner, Member.owner_id == owner.id)
+             .where(policy.visible_members_clause(user), *_filter_conditions(filters))
+             .order_by(Member.last_contact_at.desc().nulls_last(), Member.id.desc())
+             .limit(per_page).offset((page - 1) * per_page))
+    rows = db.session.execute(query).all()
+    return rows, (rows[0].total if rows else 0)
+
+
+def case_file(member_id: int) -> Member | None:
+    return db.session.scalars(
+        select(Member).options(joinedload(Member.owner), joinedload(Member.branch))
+        .where(Member.id == member_id)).first()
+
+
+def recent_notes(member_id: int) -> list[Note]:
+    return list(db.session.scalars(
+        select(Note).options(joinedload(Note.author))
+        .where(Note.member_id == member_id)
+        .order_by(Note.created_at.desc(), Note.id.desc()).limit(NOTES_ON_CASE_FILE)))
+
+
+def assignment_history(member_id: int) -> list[Assignment]:
+    return list(db.session.scalars(
+        select(Assignment).options(joinedload(Assignment.from_user), joinedload(Assignment.to_user),
+                                   joinedload(Assignment.by))
+        .where(Assignment.member_id == member_id).order_by(Assignment.at.desc(), Assignment.id.desc())))
+
+
+def verifier_names(member: Member) -> dict[int, str]:
+    ids = {member.realname_verified_by_id, member.employer_verified_by_id,
+           member.pledge_recorded_by_id, member.consent_recorded_by_id} - {None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def assignable_volunteers(user) -> list[User]:
+    query = User.with_role(Role.VOLUNTEER).order_by(User.display_name)
+    if not user.has_role(Role.ADMIN):
+        query = query.where(User.branch_id == user.branch_id)
+    return list(db.session.scalars(query))
+
+
+def team_overview(user):
+    """Each volunteer of the user's branch with caseload size and last contact, in one statement."""
+    caseload = (select(Member.owner_id, func.count().label("caseload"),
+                       func.max(Member.last_contact_at).label("last_contact"))
+                .where(Member.status.notin_(["closed"])).group_by(Member.owner_id).subquery())
+    query = (User.with_role(Role.VOLUNTEER)
+             .add_columns(func.coalesce(caseload.c.caseload, 0), caseload.c.last_contact)
+             .outerjoin(caseload, caseload.c.owner_id == User.id).order_by(User.display_name))
+    if not user.has_role(Role.ADMIN):
+        query = query.where(User.branch_id == user.branch_id)
+    return db.session.execute(query).all()
+
+
+def pool_size(user) -> int:
+    query = select(func.count()).select_from(Member).where(Member.owner_id.is_(None),
+                                                           Member.status != "closed")
+    if not user.has_role(Role.ADMIN):
+        query = query.where(Member.branch_id == user.branch_id)
+    return db.session.scalar(query)

@@ -1,0 +1,189 @@
+"""Workflows on members: create, update, notes, verification, status and reassignment.
+
+Services flush and never commit; the view commits once per request. Each writes its audit entry.
+"""
+
+import logging
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from crm.audit.services import record
+from crm.auth import policy
+from crm.clock import now_utc
+from crm.errors import Refusal
+from crm.extensions import db
+from crm.members import vocab
+from crm.members.models import (
+    Assignment,
+    CloseReason,
+    Education,
+    Gender,
+    MaritalHistory,
+    Member,
+    MemberStatus,
+    Note,
+    NoteKind,
+    NoteRevision,
+    Tier,
+    id_number_hash,
+)
+from crm.members.pinyin import name_keys
+
+log = logging.getLogger(__name__)
+
+VERIFICATION_CHECKS = {
+    # check -> (timestamp attribute, user attribute, label)
+    "realname": ("realname_verified_at", "realname_verified_by_id", _l("Real name checked")),
+    "employer": ("employer_verified_at", "employer_verified_by_id", _l("Employer and union membership checked")),
+    "pledge": ("pledge_signed_at", "pledge_recorded_by_id", _l("Singleness pledge signed")),
+    "consent": ("consent_at", "consent_recorded_by_id", _l("Consent to data processing on file")),
+}
+
+
+def _profile_values(form) -> dict:
+    """Model attributes from a MemberForm, converted to their stored types."""
+    work_city, _, work_district = form.work_area.data.partition("/")
+    home_city, _, home_district = form.home_area.data.partition("/")
+    values = {key: getattr(form, f"value_{key}").data for key in vocab.VALUES_QUESTIONS}
+    return {
+        "name": form.name.data, "gender": Gender(form.gender.data), "birth_date": form.birth_date.data,
+        "phone": form.phone.data, "phone_last4": form.phone.data[-4:], "wechat_id": form.wechat_id.data or None,
+        "employer": form.employer.data, "union_name": form.union_name.data or None,
+        "is_union_member": form.is_union_member.data, "occupation_category": form.occupation_category.data,
+        "occupation": form.occupation.data or None, "education": Education(form.education.data),
+        "tier": Tier(form.tier.data), "height_cm": form.height_cm.data, "hometown": form.hometown.data or None,
+        "work_city": work_city, "work_district": work_district,
+        "home_city": home_city, "home_district": home_district, "settle_city": form.settle_city.data or None,
+        "marital_history": MaritalHistory(form.marital_history.data), "children_count": form.children_count.data,
+        "self_intro": form.self_intro.data or None, "interests": list(form.interests.data or []),
+        "values_answers": {k: int(v) for k, v in values.items() if v},
+        "opt_out_suggestions": form.opt_out_suggestions.data,
+        "pref_age_min": form.pref_age_min.data, "pref_age_max": form.pref_age_max.data,
+        "pref_height_min": form.pref_height_min.data, "pref_height_max": form.pref_height_max.data,
+        "pref_min_education": Education(form.pref_min_education.data) if form.pref_min_education.data else None,
+        "pref_districts": list(form.pref_districts.data or []),
+        "pref_accepts_divorced": form.pref_accepts_divorced.data,
+        "pref_accepts_children": form.pref_accepts_children.data,
+    }
+
+
+def _apply_profile(member: Member, form) -> list[str]:
+    changed = []
+    for attr, value in _profile_values(form).items():
+        if getattr(member, attr) != value:
+            setattr(member, attr, value)
+            changed.append(attr)
+    member.name_pinyin, member.name_initials = name_keys(member.name)
+    if form.id_number.data:
+        member.id_last4 = form.id_number.data[-4:].upper()
+        member.id_hash = id_number_hash(current_app.config["SECRET_KEY"], form.id_number.data)
+        changed.append("id_number")
+    return changed
+
+
+def create_member(form, *, by, branch, owner=None) -> Member:
+    member = Member(branch=branch, owner=owner, status=MemberStatus.INTAKE)
+    _apply_profile(member, form)
+    db.session.add(member)
+    db.session.flush()
+    if owner is not None:
+        db.session.add(Assignment(member_id=member.id, to_user_id=owner.id, by_id=by.id,
+                                  reason=str(_l("New case file"))))
+    record(by, "member.create", member)
+    log.info("created %r by %r", member, by)
+    return member
+
+
+def update_member(member: Member, form, *, by) -> list[str]:
+    changed = _apply_profile(member, form)
+    if changed:
+        record(by, "member.update", member, fields=changed)  # names of fields only, never values
+        log.info("updated %r by %r: %s", member, by, ", ".join(changed))
+    return changed
+
+
+def find_duplicate(form, *, exclude_id=None) -> Member | None:
+    """Another member with the same ID number (by its keyed hash) or the same phone."""
+    from sqlalchemy import or_, select
+    conditions = [Member.phone == form.phone.data]
+    if form.id_number.data:
+        conditions.append(Member.id_hash == id_number_hash(current_app.config["SECRET_KEY"], form.id_number.data))
+    query = select(Member).where(or_(*conditions))
+    if exclude_id:
+        query = query.where(Member.id != exclude_id)
+    return db.session.scalars(query.limit(1)).first()
+
+
+def add_note(member: Member, *, by, kind: NoteKind, body: str, contact_on) -> Note:
+    note = Note(member_id=member.id, author_id=by.id, kind=kind, body=body, contact_on=contact_on)
+    db.session.add(note)
+    member.last_contact_at = now_utc()
+    db.session.flush()
+    record(by, "note.create", note, member_id=member.id)
+    return note
+
+
+def edit_note(note: Note, *, by, body: str) -> bool:
+    if body == note.body:
+        return False
+    db.session.add(NoteRevision(note_id=note.id, body=note.body, replaced_by_id=by.id))
+    note.body = body
+    note.edited_at = now_utc()
+    record(by, "note.edit", note, member_id=note.member_id)
+    return True
+
+
+def verify_member(member: Member, check: str, *, by) -> None:
+    if check not in VERIFICATION_CHECKS:
+        raise Refusal(_l("Unknown verification step."))
+    at_attr, by_attr, _label = VERIFICATION_CHECKS[check]
+    if getattr(member, at_attr) is not None:
+        raise Refusal(_l("This step has already been recorded."))
+    setattr(member, at_attr, now_utc())
+    setattr(member, by_attr, by.id)
+    if member.status is MemberStatus.INTAKE and member.is_ready_to_activate:
+        member.status = MemberStatus.ACTIVE
+    record(by, "member.verify", member, check=check)
+    log.info("verified %s of %r by %r", check, member, by)
+
+
+def status_refusal(member: Member, status: MemberStatus):
+    """Why ``member`` may not be set to ``status`` by hand, or None."""
+    if status is MemberStatus.IN_RELATIONSHIP:
+        return _l("A relationship is recorded through the pairing, not by hand.")
+    if status is MemberStatus.ACTIVE and not member.is_ready_to_activate:
+        return _l("A member becomes active only when all three checks and the consent are recorded.")
+    return None
+
+
+def set_status(member: Member, status: MemberStatus, *, by, close_reason: CloseReason | None = None) -> None:
+    refusal = status_refusal(member, status)
+    if refusal:
+        raise Refusal(refusal, field="status")
+    old = member.status
+    member.status = status
+    member.close_reason = close_reason if status is MemberStatus.CLOSED else None
+    record(by, "member.status", member, old=old.value, new=status.value,
+           reason=close_reason.value if close_reason else None)
+
+
+def reassign_members(members: list[Member], to_user, *, by, reason: str) -> int:
+    """Give every member in ``members`` to ``to_user``: all of them, or none if one is refused."""
+    if not policy.can_assign_to(by, to_user):
+        raise Refusal(_l("You cannot assign cases to this user."), field="to_user_id")
+    refused = [m for m in members if not policy.can_reassign_member(by, m)]
+    if refused or not members:
+        raise Refusal(_l("You may not reassign some of the selected members."), field="member_ids")
+    moved = 0
+    for member in members:
+        if member.owner_id == to_user.id:
+            continue
+        db.session.add(Assignment(member_id=member.id, from_user_id=member.owner_id, to_user_id=to_user.id,
+                                  by_id=by.id, reason=reason))
+        record(by, "member.reassign", member, from_user=member.owner_id, to_user=to_user.id, reason=reason)
+        member.owner_id = to_user.id
+        moved += 1
+    db.session.flush()
+    log.info("reassigned %d members to %r by %r", moved, to_user, by)
+    return moved

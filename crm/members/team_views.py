@@ -1,0 +1,100 @@
+"""Supervisor pages: the team's caseloads, the unassigned pool and reassignment."""
+
+from urllib.parse import parse_qs, urlsplit
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
+
+from crm.auth import policy
+from crm.auth.models import User
+from crm.errors import Refusal
+from crm.extensions import db
+from crm.members import bp, queries, services
+from crm.members.forms import BulkReassignForm, ReassignForm
+from crm.members.models import Member
+from crm.web import render
+
+
+def _volunteer_choices():
+    return [SelectChoice("", _("Choose…"))] + [SelectChoice(str(v.id), f"{v.display_name}（{v.branch.name}）")
+                                   for v in queries.assignable_volunteers(current_user)]
+
+
+def reassign_form_for(member):
+    """The reassign form for the case file, or None when the user may not reassign."""
+    if not policy.can_reassign_member(current_user, member):
+        return None
+    form = ReassignForm(formdata=None)
+    form.to_user_id.choices = _volunteer_choices()
+    return form
+
+
+def bulk_reassign_form():
+    if not policy.can_view_team(current_user):
+        return None
+    form = BulkReassignForm(formdata=None)
+    form.to_user_id.choices = _volunteer_choices()
+    return form
+
+
+@bp.route("/team")
+def team():
+    return render("members/team.html", team=queries.team_overview(current_user),
+                  pool_size=queries.pool_size(current_user))
+
+
+def _target_user(form):
+    to_user = db.session.get(User, int(form.to_user_id.data)) if form.to_user_id.data.isdigit() else None
+    if to_user is None:
+        raise Refusal(_("Choose a volunteer."), field="to_user_id")
+    return to_user
+
+
+@bp.route("/<int:member_id>/reassign", methods=["POST"])
+def reassign(member_id):
+    from crm.members.views import get_member_for
+    member = get_member_for(current_user, member_id)
+    if not policy.can_reassign_member(current_user, member):
+        abort(403)
+    form = ReassignForm()
+    form.to_user_id.choices = _volunteer_choices()
+    if form.validate_on_submit():
+        try:
+            services.reassign_members([member], _target_user(form), by=current_user, reason=form.reason.data)
+            db.session.commit()
+            flash(_("Case reassigned."), "success")
+            return redirect(url_for("members.detail", member_id=member.id))
+        except Refusal as refusal:
+            getattr(form, refusal.field or "to_user_id").errors.append(str(refusal.message))
+    from crm.members.views import _render_case_file
+    return _render_case_file(member, reassign_form=form), 422
+
+
+@bp.route("/reassign", methods=["POST"])
+def reassign_bulk():
+    form = BulkReassignForm()
+    form.to_user_id.choices = _volunteer_choices()
+    back = form.next.data if (form.next.data or "").startswith("/members") else url_for("members.search")
+    if form.validate_on_submit():
+        members = list(db.session.scalars(select(Member).where(Member.id.in_(form.member_ids.data))))
+        try:
+            if len(members) != len(set(form.member_ids.data)):
+                raise Refusal(_("Some of the selected members no longer exist."), field="member_ids")
+            moved = services.reassign_members(members, _target_user(form), by=current_user,
+                                              reason=form.reason.data)
+            db.session.commit()
+            flash(_("%(count)d cases reassigned.", count=moved), "success")
+            return redirect(back)
+        except Refusal as refusal:
+            db.session.rollback()
+            getattr(form, refusal.field or "member_ids").errors.append(str(refusal.message))
+    # Show the list the user came from again, with the errors beside the fields and the selection kept.
+    from crm.members.views import _list_page
+    parts = urlsplit(back)
+    args = MultiDict([(k, v) for k, vs in parse_qs(parts.query).items() for v in vs])
+    title = "caseload" if parts.path == url_for("members.index") else "search"
+    return _list_page(title, args=args, bulk_form=form), 422

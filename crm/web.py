@@ -1,0 +1,115 @@
+"""Shared web plumbing: page-or-fragment rendering, htmx detection, locale, errors."""
+
+import subprocess
+import sys
+
+import click
+from flask import current_app, g, render_template, request, session
+from flask.cli import AppGroup
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+
+def is_htmx() -> bool:
+    """A partial request: htmx, not a boosted navigation and not a history restore."""
+    h = request.headers
+    return (h.get("HX-Request") == "true" and h.get("HX-Boosted") != "true"
+            and h.get("HX-History-Restore-Request") != "true")
+
+
+def render(template: str, block: str | None = None, **context):
+    """The whole page, or only ``block`` of it when htmx asks for a fragment."""
+    g.varies_on_htmx = True
+    if block and is_htmx():
+        return render_block(template, block, **context)
+    return render_template(template, **context)
+
+
+def select_locale():
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone():
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _vary_on_htmx(response):
+    if g.get("varies_on_htmx"):
+        response.vary.add("HX-Request")
+    if current_user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _error_page(status):
+    def handler(error):
+        from flask_babel import gettext as _
+        messages = {403: _("You do not have access to this page."), 404: _("This page does not exist."),
+                    400: _("The request could not be understood."), 405: _("This action is not allowed here."),
+                    500: _("Something went wrong on our side. Please try again.")}
+        description = getattr(error, "description", None) if status != 500 else None
+        if is_htmx():
+            return description or messages[status], status
+        return render_template("errors/error.html", status=status, message=messages[status],
+                               description=description), status
+    return handler
+
+
+def _template_helpers():
+    from crm.auth import policy
+    from crm.auth.models import Role
+    from crm.members import vocab
+    return {"policy": policy, "Role": Role, "vocab": vocab, "is_htmx": is_htmx, "locale": select_locale(),
+            "languages": current_app.config["LANGUAGES"]}
+
+
+def init_app(app):
+    app.after_request(_vary_on_htmx)
+    app.context_processor(_template_helpers)
+    app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
+    app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
+    for status in (400, 403, 404, 405, 500):
+        app.register_error_handler(status, _error_page(status))
+
+    from flask_wtf.csrf import CSRFError
+    app.register_error_handler(CSRFError, _csrf_error)
+
+
+def _csrf_error(error):
+    from flask_babel import gettext as _
+    message = _("Your session has expired or the form is out of date. Reload the page and try again.")
+    if is_htmx():
+        return message, 400
+    return render_template("errors/error.html", status=400, message=message, description=None), 400
+
+
+translate = AppGroup("translate", help="Extract, update and compile the translation catalogues.")
+
+
+def _pybabel(*args):
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True)
+
+
+@translate.command("update")
+def translate_update():
+    """Extract messages and merge them into every catalogue."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "-o", "messages.pot", ".")
+    _pybabel("update", "-i", "messages.pot", "-d", "crm/translations", "--no-fuzzy-matching")
+
+
+@translate.command("compile")
+def translate_compile():
+    """Compile the catalogues into .mo files."""
+    _pybabel("compile", "-d", "crm/translations")
+
+
+@translate.command("init")
+@click.argument("lang")
+def translate_init(lang):
+    """Start a catalogue for a new language."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "-o", "messages.pot", ".")
+    _pybabel("init", "-i", "messages.pot", "-d", "crm/translations", "-l", lang)

@@ -1,0 +1,115 @@
+"""Test harness: an app on a real database (SQLite file, or PostgreSQL from TEST_DATABASE_URL),
+migrated with Alembic once per session and emptied after every test."""
+
+import os
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, text
+
+from crm import create_app
+from crm.config import TestConfig
+from crm.extensions import db as _db
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    # A file, not :memory:, so that the live server's threads share it.
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+
+    app = create_app(Config)
+    with app.app_context():
+        from flask_migrate import downgrade, upgrade
+        if database_url.startswith("postgresql"):
+            downgrade(revision="base")  # a reused server may hold an earlier run's schema
+        upgrade()
+    return app
+
+
+def _empty_all_tables():
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+        _empty_all_tables()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client, db):
+    """login_as("volunteer") creates a user with that role and signs the client in as them."""
+
+    def login(role_or_user="volunteer", **overrides):
+        user = role_or_user if not isinstance(role_or_user, str) else factories.make_user(role_or_user, **overrides)
+        _db.session.commit()
+        response = client.post("/login", data={"username": user.username, "password": factories.PASSWORD,
+                                               "csrf_token": csrf_token(client)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return login
+
+
+def csrf_token(client) -> str:
+    """A valid CSRF token for the client's session."""
+    import re
+    page = client.get("/login").get_data(as_text=True)
+    if 'name="csrf_token"' not in page:
+        page = client.get("/members/new").get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def csrf(client):
+    return lambda: csrf_token(client)
+
+
+@contextmanager
+def _counting(engine):
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def count_queries(db):
+    """with count_queries() as statements: ...; len(statements) is the number of SQL statements."""
+    return lambda: _counting(_db.engine)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Chromium; CI sets REQUIRE_BROWSER=1 so that they can never be skipped."""
+    if os.path.exists(factories.CHROMIUM) or os.environ.get("REQUIRE_BROWSER") == "1":
+        return
+    skip = pytest.mark.skip(reason=f"{factories.CHROMIUM} is not installed (run `make test`, which installs it)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
