@@ -62,7 +62,7 @@ def _id_number(rng: random.Random, born: date, gender: Gender) -> str:
     return body + _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
 
 
-def _member(fake: Faker, rng: random.Random, branch, owner, secret: str, used_phones: set) -> Member:
+def _member(fake: Faker, rng: random.Random, branch, owner, verifier, secret: str, used_phones: set) -> Member:
     gender = rng.choice(list(Gender))
     name = fake.name_male() if gender is Gender.MALE else fake.name_female()
     born = today() - timedelta(days=rng.randint(23 * 365, 42 * 365))
@@ -101,6 +101,8 @@ def _member(fake: Faker, rng: random.Random, branch, owner, secret: str, used_ph
     if verified:
         member.realname_verified_at = member.employer_verified_at = member.pledge_signed_at = at
         member.consent_at = at
+        member.realname_verified_by_id = member.employer_verified_by_id = verifier.id
+        member.pledge_recorded_by_id = member.consent_recorded_by_id = verifier.id
     elif rng.random() < 0.5:
         member.consent_at = at
     return member
@@ -138,7 +140,8 @@ def seed_demo(member_count, seed):
         branch = branches[0] if i % 3 else branches[1]
         choices = [v for v in volunteers if v.branch_id == branch.id]
         owner = rng.choice(choices) if rng.random() < 0.9 else None
-        members.append(_member(fake, rng, branch, owner, secret, used_phones))
+        supervisor = next(u for u in users if u.has_role(Role.SUPERVISOR) and u.branch_id == branch.id)
+        members.append(_member(fake, rng, branch, owner, supervisor, secret, used_phones))
     db.session.add_all(members)
     db.session.flush()
     for member in members:

@@ -177,10 +177,10 @@ class SearchForm(FlaskForm):
 
     q = StringField(_l("Name, pinyin, initials or phone last 4"), filters=STRIP,
                     validators=[Optional(), Length(max=40), no_control_chars])
-    status = SelectField(_l("Status"), choices=lambda: _optional_enum(MemberStatus, _l("Any status")))
-    gender = SelectField(_l("Gender"), choices=lambda: _optional_enum(Gender, _l("Any gender")))
+    status = SelectField(_l("Status"), choices=lambda: _optional_enum(MemberStatus, _l("Any status")), default="")
+    gender = SelectField(_l("Gender"), choices=lambda: _optional_enum(Gender, _l("Any gender")), default="")
     age_min = IntegerField(_l("Age from"), validators=[Optional(), NumberRange(18, 70)])
     age_max = IntegerField(_l("Age to"), validators=[Optional(), NumberRange(18, 70)])
-    district = SelectField(_l("District"), choices=lambda: vocab.area_choices(_l("Any district")))
-    owner = SelectField(_l("Volunteer"), coerce=str, validate_choice=False)
+    district = SelectField(_l("District"), choices=lambda: vocab.area_choices(_l("Any district")), default="")
+    owner = SelectField(_l("Volunteer"), coerce=str, validate_choice=False, default="")
     page = IntegerField(default=1, validators=[Optional(), NumberRange(1, 100000)])
