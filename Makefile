@@ -7,7 +7,7 @@ HTMX := static/vendor/htmx.min.js
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium postgresql
 export FLASK_APP := crm
 
-.PHONY: run test install system-deps translations bench lint clean
+.PHONY: run test install system-deps translations lint clean
 
 run: install
 	$(PY) -m flask db upgrade
@@ -46,11 +46,8 @@ $(HTMX):
 translations: .venv/installed
 	@$(PY) -m babel.messages.frontend compile -q -d crm/translations
 
-bench: install
-	$(PY) -m bench $(BENCH_ARGS)
-
 lint: .venv/installed
-	$(PY) -m ruff check crm tests bench
+	$(PY) -m ruff check crm tests
 
 clean:
 	rm -rf .venv $(HTMX)
