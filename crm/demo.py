@@ -117,6 +117,8 @@ def seed_demo(member_count, seed):
     from flask import current_app
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo("The database already has users; demo data not added.")
+        if db.session.scalar(select(User).where(User.username == DEMO_USERS[0][0])):
+            print_demo_logins()
         return
     rng = random.Random(seed)
     fake = Faker("zh_CN")
