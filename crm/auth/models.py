@@ -65,6 +65,8 @@ class User(UserMixin, db.Model):
     max_caseload: Mapped[int] = mapped_column(default=60)
     # Part of the login cookie: changing it ends every session of this user at once.
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    # Secret in the URL of the user's follow-up calendar feed (crm.followups); reset to revoke.
+    ics_token: Mapped[str | None] = mapped_column(String(43), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     last_login_at: Mapped[datetime | None]
 

@@ -1,0 +1,63 @@
+"""Follow-ups (跟踪回访): dated tasks on a member and/or a pairing, done with an outcome."""
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.auth.models import User
+from crm.clock import now_utc
+from crm.enums import LabelledEnum, enum_type
+from crm.extensions import db
+from crm.members.models import Member
+
+
+class FollowUpKind(LabelledEnum):
+    CHECK_IN = "check_in"
+    AFTER_MEETING = "after_meeting"
+    MONTHLY = "monthly"
+    CONSENT = "consent"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {"check_in": _l("Check-in after the introduction"),
+                "after_meeting": _l("Call after the first meeting"),
+                "monthly": _l("Monthly follow-up"), "consent": _l("Ask for consent"),
+                "other": _l("Other")}
+
+
+class FollowUp(db.Model):
+    __tablename__ = "followups"
+    __table_args__ = (
+        CheckConstraint("member_id IS NOT NULL OR pairing_id IS NOT NULL", name="has_subject"),
+        Index("ix_followups_assignee_open", "assignee_id", "done_at", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    due_on: Mapped[date]
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assignee: Mapped[User] = relationship(foreign_keys=[assignee_id])
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    member: Mapped[Member | None] = relationship()
+    pairing_id: Mapped[int | None] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), index=True)
+    pairing = relationship("Pairing")
+    kind: Mapped[FollowUpKind] = mapped_column(enum_type(FollowUpKind), default=FollowUpKind.OTHER)
+    title: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    def __repr__(self):
+        return f"<FollowUp {self.id} {self.due_on}>"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    def is_overdue(self, on: date) -> bool:
+        return self.done_at is None and self.due_on < on

@@ -1,0 +1,3 @@
+"""Follow-up pages and the calendar feed."""
+
+from crm.followups import models  # noqa: F401

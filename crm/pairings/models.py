@@ -1,0 +1,208 @@
+"""Introductions between two members: the pairing, each side's consent and the stage history.
+
+A pair of members is stored once, as an unordered pair (``member_low_id < member_high_id``),
+so the database itself refuses a second pairing of the same two people in either order.
+The stage rules live in :mod:`crm.pairings.pipeline`; nothing else changes ``stage``.
+"""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.auth.models import User
+from crm.clock import now_utc
+from crm.enums import LabelledEnum, enum_type
+from crm.extensions import db
+from crm.members.models import Member
+
+
+class Source(LabelledEnum):
+    SUGGESTION = "suggestion"
+    EVENT = "event"
+    MANUAL = "manual"
+    MEMBER_REQUEST = "member_request"
+
+    @classmethod
+    def _labels(cls):
+        return {"suggestion": _l("Match suggestion"), "event": _l("Mixer event"),
+                "manual": _l("Proposed by a volunteer"), "member_request": _l("Member's own request")}
+
+
+class Stage(LabelledEnum):
+    PROPOSED = "proposed"
+    AWAITING_CONSENT = "awaiting_consent"
+    INTRODUCED = "introduced"
+    FIRST_MEETING = "first_meeting"
+    DATING = "dating"
+    RELATIONSHIP = "relationship"
+    ENGAGED = "engaged"
+    MARRIED = "married"
+    CLOSED = "closed"
+
+    @classmethod
+    def _labels(cls):
+        return {"proposed": _l("Proposed"), "awaiting_consent": _l("Awaiting consent"),
+                "introduced": _l("Introduced"), "first_meeting": _l("First meeting"),
+                "dating": _l("Dating"), "relationship": _l("In a relationship"),
+                "engaged": _l("Engaged"), "married": _l("Married"), "closed": _l("Closed")}
+
+    @property
+    def rank(self) -> int:
+        """Position in the forward order; ``closed`` sorts last."""
+        return list(Stage).index(self)
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (Stage.MARRIED, Stage.CLOSED)
+
+    @property
+    def is_introduced_or_later(self) -> bool:
+        return Stage.INTRODUCED.rank <= self.rank <= Stage.MARRIED.rank
+
+
+class PairingCloseReason(LabelledEnum):
+    DECLINED = "declined"
+    NO_CHEMISTRY = "no_chemistry"
+    LOST_CONTACT = "lost_contact"
+    ENDED_BY_MEMBER = "ended_by_member"
+    SAFETY_CONCERN = "safety_concern"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {"declined": _l("Declined by one side"), "no_chemistry": _l("No chemistry"),
+                "lost_contact": _l("Lost contact"), "ended_by_member": _l("Ended by a member"),
+                "safety_concern": _l("Safety concern"), "other": _l("Other")}
+
+
+class ConsentAnswer(LabelledEnum):
+    PENDING = "pending"
+    YES = "yes"
+    NO = "no"
+
+    @classmethod
+    def _labels(cls):
+        return {"pending": _l("Not answered yet"), "yes": _l("Yes"), "no": _l("No")}
+
+
+class ConsentChannel(LabelledEnum):
+    PHONE = "phone"
+    WECHAT = "wechat"
+    IN_PERSON = "in_person"
+
+    @classmethod
+    def _labels(cls):
+        return {"phone": _l("Phone"), "wechat": _l("WeChat"), "in_person": _l("In person")}
+
+
+#: The contact fields a member may agree to share, in display order.
+SHARE_FIELDS = ("share_full_name", "share_phone", "share_wechat", "share_photo", "share_employer")
+
+
+class Pairing(db.Model):
+    __tablename__ = "pairings"
+    __table_args__ = (
+        CheckConstraint("member_low_id < member_high_id", name="unordered_pair"),
+        UniqueConstraint("member_low_id", "member_high_id", name="uq_pairings_pair"),
+        Index("ix_pairings_member_high", "member_high_id"),
+        Index("ix_pairings_stage", "stage", "stage_changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=1)
+    member_low_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_high_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_a: Mapped[Member] = relationship(foreign_keys=[member_low_id])
+    member_b: Mapped[Member] = relationship(foreign_keys=[member_high_id])
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
+    source: Mapped[Source] = mapped_column(enum_type(Source), default=Source.MANUAL)
+    stage: Mapped[Stage] = mapped_column(enum_type(Stage), default=Stage.PROPOSED)
+    close_reason: Mapped[PairingCloseReason | None] = mapped_column(enum_type(PairingCloseReason))
+    stage_changed_at: Mapped[datetime] = mapped_column(default=now_utc)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    consents: Mapped[list["PairingConsent"]] = relationship(
+        back_populates="pairing", cascade="all, delete-orphan", order_by="PairingConsent.member_id")
+    history: Mapped[list["StageChange"]] = relationship(
+        back_populates="pairing", cascade="all, delete-orphan", order_by="StageChange.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self):
+        return f"<Pairing {self.id} {self.stage.value}>"
+
+    @staticmethod
+    def ordered_ids(a_id: int, b_id: int) -> tuple[int, int]:
+        return (a_id, b_id) if a_id < b_id else (b_id, a_id)
+
+    @property
+    def reference(self) -> str:
+        """The reference printed on cards and quoted on the phone, e.g. QQ-000042."""
+        return f"QQ-{self.id:06d}"
+
+    @property
+    def members(self) -> tuple[Member, Member]:
+        return (self.member_a, self.member_b)
+
+    def other(self, member: Member | int) -> Member:
+        member_id = getattr(member, "id", member)
+        return self.member_b if member_id == self.member_low_id else self.member_a
+
+    def involves(self, member: Member | int) -> bool:
+        return getattr(member, "id", member) in (self.member_low_id, self.member_high_id)
+
+    def consent_for(self, member: Member | int) -> "PairingConsent | None":
+        member_id = getattr(member, "id", member)
+        return next((c for c in self.consents if c.member_id == member_id), None)
+
+    @property
+    def both_consented(self) -> bool:
+        return len(self.consents) == 2 and all(c.answer is ConsentAnswer.YES for c in self.consents)
+
+
+class PairingConsent(db.Model):
+    """One side's answer to the introduction, and which contact fields may pass to the other side."""
+
+    __tablename__ = "pairing_consents"
+    __table_args__ = (UniqueConstraint("pairing_id", "member_id", name="uq_pairing_consents_side"),
+                      Index("ix_pairing_consents_member_answer", "member_id", "answer"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"))
+    pairing: Mapped[Pairing] = relationship(back_populates="consents")
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member: Mapped[Member] = relationship()
+    asked_at: Mapped[datetime] = mapped_column(default=now_utc)
+    answer: Mapped[ConsentAnswer] = mapped_column(enum_type(ConsentAnswer), default=ConsentAnswer.PENDING)
+    channel: Mapped[ConsentChannel | None] = mapped_column(enum_type(ConsentChannel))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by: Mapped[User | None] = relationship()
+    recorded_at: Mapped[datetime | None]
+    share_full_name: Mapped[bool] = mapped_column(default=False)
+    share_phone: Mapped[bool] = mapped_column(default=False)
+    share_wechat: Mapped[bool] = mapped_column(default=False)
+    share_photo: Mapped[bool] = mapped_column(default=False)
+    share_employer: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self):
+        return f"<PairingConsent {self.pairing_id}/{self.member_id} {self.answer.value}>"
+
+
+class StageChange(db.Model):
+    """One move of a pairing through the pipeline. Append-only."""
+
+    __tablename__ = "stage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), index=True)
+    pairing: Mapped[Pairing] = relationship(back_populates="history")
+    from_stage: Mapped[Stage | None] = mapped_column(enum_type(Stage))
+    to_stage: Mapped[Stage] = mapped_column(enum_type(Stage))
+    at: Mapped[datetime] = mapped_column(default=now_utc)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    by: Mapped[User | None] = relationship()
+    note: Mapped[str | None] = mapped_column(Text)
+    close_reason: Mapped[PairingCloseReason | None] = mapped_column(enum_type(PairingCloseReason))
