@@ -3,9 +3,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from crm.validators import no_control_chars
+
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)])
+    # No control characters: PostgreSQL refuses a NUL in a query parameter with an error (a 500).
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40), no_control_chars])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
