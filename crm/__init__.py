@@ -28,10 +28,11 @@ def create_app(config=None):
     from crm.admin import bp as admin_bp
     from crm.audit import bp as audit_bp
     from crm.auth import bp as auth_bp
+    from crm.counselling import bp as counselling_bp
     from crm.followups import bp as followups_bp
     from crm.members import bp as members_bp
     from crm.pairings import bp as pairings_bp
-    for bp in (auth_bp, members_bp, audit_bp, admin_bp, pairings_bp, followups_bp):
+    for bp in (auth_bp, members_bp, audit_bp, admin_bp, pairings_bp, followups_bp, counselling_bp):
         app.register_blueprint(bp)
 
     policy.init_app(app)

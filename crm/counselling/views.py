@@ -1,0 +1,2 @@
+"""Counselling pages."""
+from crm.counselling import models  # noqa: F401
