@@ -27,6 +27,11 @@ class Config:
     # Set to a CDN URL (with HTMX_SRI) to load htmx from there instead of static/vendor/.
     HTMX_CDN_URL = os.environ.get("HTMX_CDN_URL", "")
     HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+    # Pairing pipeline: days until the follow-up that a stage change creates (dating and
+    # relationship repeat: completing one creates the next), and days before an unanswered
+    # consent request counts as overdue.
+    PAIRING_FOLLOWUP_DAYS = {"introduced": 7, "first_meeting": 3, "dating": 30, "relationship": 30}
+    CONSENT_OVERDUE_DAYS = 10
 
 
 class TestConfig(Config):

@@ -37,6 +37,17 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "members.reassign_bulk": MANAGERS,
     "audit.index": Role.ADMIN,
     "admin.users": Role.ADMIN,
+    "counselling.home": Role.COUNSELLOR,
+    "counselling.referral": STAFF,
+    "counselling.profile": Role.COUNSELLOR,
+    "counselling.refer": CASEWORK,
+    "counselling.accept": Role.COUNSELLOR,
+    "counselling.assign": MANAGERS,
+    "counselling.close": Role.COUNSELLOR | MANAGERS,
+    "counselling.log_session": Role.COUNSELLOR,
+    "counselling.share": Role.COUNSELLOR,
+    "counselling.alerts": Role.SUPERVISOR,
+    "counselling.acknowledge": Role.SUPERVISOR,
 }
 
 
@@ -123,3 +134,154 @@ def visible_members_clause(user):
 
 def can_view_team(user) -> bool:
     return bool(user.roles & MANAGERS)
+
+
+# --- Pairings and follow-ups ------------------------------------------------------------------
+
+def _supervises(user, member) -> bool:
+    return user.has_role(Role.SUPERVISOR) and member.branch_id == user.branch_id
+
+
+def can_view_pairing(user, pairing) -> bool:
+    """Each side's owner, supervisors of either member's branch, admins."""
+    if user.has_role(Role.ADMIN):
+        return True
+    return any(_supervises(user, m) or (user.has_role(Role.VOLUNTEER) and m.owner_id == user.id)
+               for m in pairing.members)
+
+
+def can_move_pairing(user, pairing) -> bool:
+    return can_view_pairing(user, pairing)
+
+
+def can_reopen_pairing(user, pairing) -> bool:
+    """Reopening a closed introduction is a supervisor's act (DESIGN, "The pairing pipeline")."""
+    return user.has_role(Role.ADMIN) or any(_supervises(user, m) for m in pairing.members)
+
+
+def can_record_consent(user, pairing, member) -> bool:
+    """A volunteer answers for their own member only; supervisors for their branch's members."""
+    return pairing.involves(member) and can_edit_member(user, member)
+
+
+def sees_identity(user, member) -> bool:
+    """Whether a pairing page may show ``member`` with name and contacts (their case file is open to user)."""
+    return can_view_member(user, member)
+
+
+def visible_pairings_clause(user, low, high):
+    """A SQL condition on a pairing whose two members are the aliases ``low`` and ``high``."""
+    if user.has_role(Role.ADMIN):
+        return true()
+    conditions = []
+    if user.has_role(Role.SUPERVISOR):
+        conditions += [low.branch_id == user.branch_id, high.branch_id == user.branch_id]
+    if user.has_role(Role.VOLUNTEER):
+        conditions += [low.owner_id == user.id, high.owner_id == user.id]
+    return or_(*conditions) if conditions else false()
+
+
+def proposable_branch_ids(user) -> list[int] | None:
+    """Branches whose active members ``user`` may propose to: own branch, its parent and its
+    sub-stations. ``None`` means every branch (admins)."""
+    from sqlalchemy import select
+
+    from crm.auth.models import Branch
+    from crm.extensions import db
+
+    if user.has_role(Role.ADMIN):
+        return None
+    branch = user.branch
+    ids = {branch.id} | ({branch.parent_id} if branch.parent_id else set())
+    ids |= set(db.session.scalars(select(Branch.id).where(Branch.parent_id == branch.id)))
+    return sorted(ids)
+
+
+def can_view_followup(user, followup) -> bool:
+    if followup.assignee_id == user.id or user.has_role(Role.ADMIN):
+        return True
+    return user.has_role(Role.SUPERVISOR) and followup.assignee.branch_id == user.branch_id
+
+
+def can_complete_followup(user, followup) -> bool:
+    return can_view_followup(user, followup)
+
+
+# --- Counselling -----------------------------------------------------------------------------
+# A referral is seen by its counsellor (and counsellors the case is shared with), by counsellors of
+# the branch while it waits in the queue, and by whoever may open the member's case file (owner,
+# branch supervisors, admins). Confidential notes are another matter: only the author counsellor
+# and counsellors the author shared the case with read them (never supervisors, never admins);
+# crm.counselling.queries.readable_notes is the only query that loads them.
+
+def _counsels(user, referral) -> bool:
+    return user.has_role(Role.COUNSELLOR) and (referral.counsellor_id == user.id
+                                               or user.id in referral.shared_with_ids)
+
+
+def _in_queue_for(user, referral) -> bool:
+    return (user.has_role(Role.COUNSELLOR) and referral.status.value == "open"
+            and referral.counsellor_id is None and referral.branch_id == user.branch_id)
+
+
+def can_view_referral(user, referral) -> bool:
+    """That a referral exists, its sessions' dates, shareable summaries and risk levels."""
+    return _counsels(user, referral) or _in_queue_for(user, referral) or can_view_member(user, referral.member)
+
+
+def can_view_member_profile(user, referral) -> bool:
+    """A counsellor reads the referred member's profile, read-only; counsellors never edit profiles."""
+    return _counsels(user, referral) or _in_queue_for(user, referral)
+
+
+def can_refer_member(user, member) -> bool:
+    return bool(user.roles & CASEWORK) and can_edit_member(user, member)
+
+
+def can_accept_referral(user, referral) -> bool:
+    return _in_queue_for(user, referral)
+
+
+def can_assign_referral(user, referral) -> bool:
+    if referral.status.value == "closed":
+        return False
+    return user.has_role(Role.ADMIN) or (user.has_role(Role.SUPERVISOR) and referral.branch_id == user.branch_id)
+
+
+def can_counsel_in(counsellor, referral) -> bool:
+    """Whether ``counsellor`` may be given ``referral``: an active counsellor of its branch."""
+    return (counsellor.is_active_user and counsellor.has_role(Role.COUNSELLOR)
+            and counsellor.branch_id == referral.branch_id)
+
+
+def can_close_referral(user, referral) -> bool:
+    if referral.status.value == "closed":
+        return False
+    return (user.has_role(Role.COUNSELLOR) and referral.counsellor_id == user.id) or can_assign_referral(user, referral)
+
+
+def can_log_session(user, referral) -> bool:
+    return (user.has_role(Role.COUNSELLOR) and referral.status.value == "accepted"
+            and referral.counsellor_id == user.id)
+
+
+def can_share_case(user, referral) -> bool:
+    return user.has_role(Role.COUNSELLOR) and referral.counsellor_id == user.id
+
+
+def can_share_with(user, referral, counsellor) -> bool:
+    return (can_share_case(user, referral) and counsellor.id != user.id and counsellor.is_active_user
+            and counsellor.has_role(Role.COUNSELLOR) and counsellor.id not in referral.shared_with_ids)
+
+
+def can_read_session_notes(user, session, referral) -> bool:
+    """The author, or a counsellor the author shared the case with. Mirrors queries.readable_notes."""
+    if not user.has_role(Role.COUNSELLOR):
+        return False
+    return session.counsellor_id == user.id or any(
+        s.counsellor_id == user.id and s.shared_by_id == session.counsellor_id for s in referral.shares)
+
+
+def can_acknowledge_risk(user, alert) -> bool:
+    return (user.has_role(Role.SUPERVISOR) and alert.branch_id == user.branch_id
+            and alert.acknowledged_at is None)

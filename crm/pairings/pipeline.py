@@ -1,0 +1,167 @@
+"""The pairing pipeline: the one transitions table, who may move a pairing where, and the move.
+
+Views and templates call only ``allowed_moves`` and ``move``; nothing else assigns ``stage``.
+"""
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.audit.services import record
+from crm.auth import policy
+from crm.clock import now_utc, today
+from crm.errors import Refusal
+from crm.extensions import db
+from crm.members.models import CloseReason, MemberStatus
+from crm.pairings.models import Pairing, PairingCloseReason, Stage, StageChange
+
+log = logging.getLogger(__name__)
+
+FORWARD = "forward"
+CLOSE = "close"
+REOPEN = "reopen"
+
+_OPEN = [Stage.PROPOSED, Stage.AWAITING_CONSENT, Stage.INTRODUCED, Stage.FIRST_MEETING,
+         Stage.DATING, Stage.RELATIONSHIP, Stage.ENGAGED]
+_FORWARD_ORDER = _OPEN + [Stage.MARRIED]
+
+
+def _table() -> dict[Stage, dict[Stage, str]]:
+    table: dict[Stage, dict[Stage, str]] = {}
+    for i, stage in enumerate(_OPEN):
+        table[stage] = {later: FORWARD for later in _FORWARD_ORDER[i + 1:]}
+        table[stage][Stage.CLOSED] = CLOSE
+    table[Stage.MARRIED] = {}
+    # Only back to the stage it was closed from; ``move`` checks which one that was.
+    table[Stage.CLOSED] = {stage: REOPEN for stage in _OPEN}
+    return table
+
+
+#: from stage -> {to stage: kind of move}. Forward moves may skip stages; ``closed`` from any
+#: open stage; a closed pairing reopens (supervisors, with a reason) to the stage it left.
+TRANSITIONS: dict[Stage, dict[Stage, str]] = _table()
+
+#: Stages at which both members are out of the pool.
+TAKEN = (Stage.RELATIONSHIP, Stage.ENGAGED)
+
+_FOLLOWUP_KIND = {"introduced": "check_in", "first_meeting": "after_meeting",
+                  "dating": "monthly", "relationship": "monthly"}
+
+
+def stale_message():
+    return _l("Someone else moved this introduction after you opened it. Reload to see where it "
+              "stands now, then try again.")
+
+
+def stage_before_close(pairing: Pairing) -> Stage | None:
+    closing = [h for h in pairing.history if h.to_stage is Stage.CLOSED]
+    return closing[-1].from_stage if closing else None
+
+
+def refusal_for(pairing: Pairing, to: Stage, user, *, note: str = "", close_reason=None,
+                checking_only: bool = False):
+    """Why ``user`` may not move ``pairing`` to ``to`` now, or None when the move is allowed.
+
+    ``checking_only`` skips what the user supplies with the move (note, close reason), for
+    deciding which buttons to show.
+    """
+    kind = TRANSITIONS[pairing.stage].get(to)
+    if kind is None:
+        return _l("An introduction cannot move from “%(from)s” to “%(to)s”.",
+                  **{"from": pairing.stage.label, "to": to.label})
+    if not policy.can_move_pairing(user, pairing):
+        return _l("You may not move this introduction.")
+    if kind == REOPEN:
+        if not policy.can_reopen_pairing(user, pairing):
+            return _l("Only a supervisor may reopen a closed introduction.")
+        if to is not stage_before_close(pairing):
+            return _l("A closed introduction can only be reopened to the stage it was closed from.")
+        if not checking_only and not (note or "").strip():
+            return _l("Give the reason for reopening this introduction.")
+    if kind == CLOSE and not checking_only and close_reason is None:
+        return _l("Choose why the introduction is closed.")
+    if to.is_introduced_or_later and not pairing.both_consented:
+        return _l("Both members must say yes before they are introduced.")
+    if to in TAKEN or to is Stage.MARRIED:
+        for m in pairing.members:
+            if m.status is MemberStatus.CLOSED:
+                return _l("A member of this introduction has a closed case file.")
+    return None
+
+
+def allowed_moves(pairing: Pairing, user) -> list[Stage]:
+    """The stages ``user`` may move ``pairing`` to now, in pipeline order."""
+    return [to for to in TRANSITIONS[pairing.stage]
+            if refusal_for(pairing, to, user, checking_only=True) is None]
+
+
+def move(pairing: Pairing, to: Stage, by, note: str = "", close_reason: PairingCloseReason | None = None,
+         *, expected_version: int | None = None) -> StageChange:
+    """Move ``pairing`` to ``to``: check, write the history, follow-ups, audit and member effects.
+
+    Raises Refusal (nothing changed) when the move is not allowed, or when someone else moved
+    the pairing since ``expected_version`` was read (the caller must roll back in that case).
+    """
+    if expected_version is not None and expected_version != pairing.version:
+        raise Refusal(stale_message(), field="to")
+    refusal = refusal_for(pairing, to, by, note=note, close_reason=close_reason)
+    if refusal:
+        raise Refusal(refusal, field="close_reason" if close_reason is None and to is Stage.CLOSED else "to")
+    old = pairing.stage
+    at = now_utc()
+    change = StageChange(pairing=pairing, from_stage=old, to_stage=to, at=at, by_id=by.id,
+                         note=(note or "").strip() or None,
+                         close_reason=close_reason if to is Stage.CLOSED else None)
+    db.session.add(change)
+    pairing.stage = to
+    pairing.stage_changed_at = at
+    pairing.close_reason = close_reason if to is Stage.CLOSED else None
+    if to is Stage.AWAITING_CONSENT:
+        for consent in pairing.consents:
+            if consent.recorded_at is None:
+                consent.asked_at = at
+    _member_effects(pairing, old, to, by)
+    _create_followups(pairing, to, by)
+    record(by, "pairing.move", pairing, from_stage=old.value, to_stage=to.value,
+           close_reason=close_reason.value if close_reason and to is Stage.CLOSED else None)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Refusal(stale_message(), field="to") from None
+    log.info("pairing %r moved %s -> %s by %r", pairing, old.value, to.value, by)
+    return change
+
+
+def _set_member_status(member, status, by, close_reason=None):
+    if member.status is status:
+        return
+    record(by, "member.status", member, old=member.status.value, new=status.value,
+           reason=close_reason.value if close_reason else None, via="pairing")
+    member.status = status
+    member.close_reason = close_reason
+
+
+def _member_effects(pairing: Pairing, old: Stage, to: Stage, by) -> None:
+    for member in pairing.members:
+        if to in TAKEN and member.status is not MemberStatus.CLOSED:
+            _set_member_status(member, MemberStatus.IN_RELATIONSHIP, by)
+        elif to is Stage.MARRIED:
+            _set_member_status(member, MemberStatus.CLOSED, by, CloseReason.MARRIED)
+        elif to is Stage.CLOSED and member.status is MemberStatus.IN_RELATIONSHIP and old in TAKEN:
+            _set_member_status(member, MemberStatus.ACTIVE, by)
+
+
+def _create_followups(pairing: Pairing, to: Stage, by) -> None:
+    from crm.followups.models import FollowUpKind
+    from crm.followups.services import create_followup
+
+    days = current_app.config["PAIRING_FOLLOWUP_DAYS"].get(to.value)
+    if days is None:
+        return
+    due = today() + timedelta(days=days)
+    for member in pairing.members:
+        create_followup(assignee=member.owner or by, member=member, pairing=pairing, due_on=due,
+                        kind=FollowUpKind(_FOLLOWUP_KIND[to.value]), by=by)

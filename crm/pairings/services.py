@@ -1,0 +1,139 @@
+"""Introductions: propose a pairing, record each side's consent, overdue consent requests.
+
+Services flush and never commit; the view commits once. Stage changes go through the pipeline.
+"""
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
+
+from crm.audit.services import record
+from crm.auth import policy
+from crm.clock import now_utc
+from crm.errors import Refusal
+from crm.extensions import db
+from crm.members.models import MemberStatus
+from crm.pairings import pipeline
+from crm.pairings.models import (
+    SHARE_FIELDS,
+    ConsentAnswer,
+    ConsentChannel,
+    Pairing,
+    PairingCloseReason,
+    PairingConsent,
+    Source,
+    Stage,
+)
+
+log = logging.getLogger(__name__)
+
+
+def existing_pairing(a_id: int, b_id: int) -> Pairing | None:
+    low, high = Pairing.ordered_ids(a_id, b_id)
+    return db.session.scalars(select(Pairing).where(Pairing.member_low_id == low,
+                                                    Pairing.member_high_id == high)).first()
+
+
+def proposal_refusal(a, b, by) -> str | None:
+    if not policy.can_edit_member(by, a):
+        return _l("You can only propose introductions for members you look after.")
+    if a.id == b.id:
+        return _l("Choose another member.")
+    allowed = policy.proposable_branch_ids(by)
+    if allowed is not None and b.branch_id not in allowed:
+        return _l("This member belongs to a branch you cannot propose to.")
+    for m in (a, b):
+        if m.status is not MemberStatus.ACTIVE or not m.is_verified:
+            return _l("Both members must be verified and active.")
+    if a.gender is b.gender:
+        return _l("These two members cannot be introduced to each other.")
+    if existing_pairing(a.id, b.id) is not None:
+        return _l("These two members have already been introduced once; a pair is never proposed twice.")
+    return None
+
+
+def propose_pairing(a, b, by, source: Source = Source.MANUAL, *, ask_now: bool = True) -> Pairing:
+    """Propose introducing member ``a`` (``by``'s side) to ``b``. Both consents start pending;
+    the stage is ``awaiting_consent`` when the members are asked at once, else ``proposed``."""
+    refusal = proposal_refusal(a, b, by)
+    if refusal:
+        raise Refusal(refusal, field="member_id")
+    low, high = (a, b) if a.id < b.id else (b, a)
+    at = now_utc()
+    pairing = Pairing(member_a=low, member_b=high, proposed_by_id=by.id, source=source,
+                      stage=Stage.AWAITING_CONSENT if ask_now else Stage.PROPOSED,
+                      stage_changed_at=at, created_at=at)
+    pairing.consents = [PairingConsent(member=m, asked_at=at) for m in (low, high)]
+    db.session.add(pairing)
+    db.session.flush()
+    from crm.pairings.models import StageChange
+    db.session.add(StageChange(pairing=pairing, from_stage=None, to_stage=pairing.stage, at=at, by_id=by.id))
+    record(by, "pairing.propose", pairing, source=source.value, members=[low.id, high.id])
+    db.session.flush()
+    log.info("pairing %r proposed by %r", pairing, by)
+    return pairing
+
+
+def record_consent(pairing: Pairing, member, answer: ConsentAnswer, channel: ConsentChannel,
+                   shares: dict[str, bool], by) -> PairingConsent:
+    """Record ``member``'s answer. A no closes the pairing as declined; the second yes introduces."""
+    if not policy.can_record_consent(by, pairing, member):
+        raise Refusal(_l("You can only record the answer of a member you look after."), field="answer")
+    if pairing.stage not in (Stage.PROPOSED, Stage.AWAITING_CONSENT):
+        raise Refusal(_l("Answers are recorded before the introduction; this one is past that."),
+                      field="answer")
+    if answer is ConsentAnswer.PENDING:
+        raise Refusal(_l("Record yes or no."), field="answer")
+    consent = pairing.consent_for(member)
+    consent.answer = answer
+    consent.channel = channel
+    consent.recorded_by_id = by.id
+    consent.recorded_at = now_utc()
+    for name in SHARE_FIELDS:
+        setattr(consent, name, bool(shares.get(name)) and answer is ConsentAnswer.YES)
+    record(by, "pairing.consent", pairing, member=member.id, answer=answer.value, channel=channel.value,
+           shares=[n for n in SHARE_FIELDS if getattr(consent, n)])
+    if answer is ConsentAnswer.NO:
+        pipeline.move(pairing, Stage.CLOSED, by, close_reason=PairingCloseReason.DECLINED)
+    elif pairing.both_consented:
+        pipeline.move(pairing, Stage.INTRODUCED, by)
+    else:
+        db.session.flush()
+    return consent
+
+
+def overdue_before():
+    return now_utc() - timedelta(days=current_app.config["CONSENT_OVERDUE_DAYS"])
+
+
+def consent_is_overdue(pairing: Pairing, consent: PairingConsent) -> bool:
+    return (pairing.stage is Stage.AWAITING_CONSENT and consent.answer is ConsentAnswer.PENDING
+            and consent.asked_at < overdue_before())
+
+
+def overdue_consent_clause(consent=PairingConsent, pairing=Pairing):
+    return and_(pairing.stage == Stage.AWAITING_CONSENT, consent.answer == ConsentAnswer.PENDING,
+                consent.asked_at < overdue_before())
+
+
+def waiting_for(user):
+    """Inbox "Waiting for my answer": pairings where a member ``user`` looks after has not answered.
+
+    Also lists, for supervisors, the overdue requests of their branch."""
+    from crm.members.models import Member
+
+    mine = aliased(Member)
+    owned = and_(mine.owner_id == user.id)
+    conditions = [owned]
+    if policy.can_view_team(user):
+        conditions.append(and_(mine.branch_id == user.branch_id, overdue_consent_clause()))
+    stmt = (select(Pairing, PairingConsent).join(PairingConsent, PairingConsent.pairing_id == Pairing.id)
+            .join(mine, mine.id == PairingConsent.member_id)
+            .where(Pairing.stage.in_([Stage.PROPOSED, Stage.AWAITING_CONSENT]),
+                   PairingConsent.answer == ConsentAnswer.PENDING, or_(*conditions))
+            .order_by(PairingConsent.asked_at))
+    return list(db.session.execute(stmt).all())
