@@ -71,7 +71,8 @@ class MemberForm(FlaskForm):
     home_area = SelectField(_l("Home district"), choices=lambda: vocab.area_choices(_l("Choose…")),
                             validators=[DataRequired()])
     settle_city = SelectField(_l("Wants to settle in"), default="",
-                              choices=lambda: [SelectChoice("", _l("Undecided"))] + [SelectChoice(c) for c in vocab.CITIES])
+                              choices=lambda: [SelectChoice("", _l("Undecided")),
+                                               *(SelectChoice(c) for c in vocab.CITIES)])
     marital_history = SelectField(_l("Marital history"), choices=MaritalHistory.choices)
     children_count = IntegerField(_l("Children"), default=0, validators=[InputRequired(), NumberRange(0, 10)])
     self_intro = TextAreaField(_l("Self-introduction"), filters=STRIP,
@@ -92,6 +93,8 @@ class MemberForm(FlaskForm):
     pref_accepts_children = BooleanField(_l("Accepts a partner with children"))
 
     def validate_birth_date(self, field):
+        if field.data is None:  # not a date: the field already carries the parse error
+            return
         age = _age_on(field.data, today())
         if not 18 <= age <= 70:
             raise ValidationError(_l("Members must be between 18 and 70 years old."))
@@ -133,7 +136,7 @@ class NoteForm(FlaskForm):
     body = TextAreaField(_l("Note"), filters=STRIP, validators=[DataRequired(), Length(max=4000), *TEXT])
 
     def validate_contact_on(self, field):
-        if field.data > today():
+        if field.data is not None and field.data > today():
             raise ValidationError(_l("The date of contact cannot be in the future."))
 
 

@@ -33,7 +33,8 @@ def test_adding_a_note_by_htmx_returns_the_notes_fragment(client, login_as, db, 
     member = factories.make_member(owner=volunteer)
     db.session.commit()
     response = client.post(f"/members/{member.id}/notes", headers={"HX-Request": "true"},
-                           data={"kind": "call", "contact_on": "2026-11-20", "body": "约好周六见面", "csrf_token": csrf()})
+                           data={"kind": "call", "contact_on": "2026-11-20", "body": "约好周六见面",
+                                 "csrf_token": csrf()})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "约好周六见面" in body and "<html" not in body
