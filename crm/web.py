@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import click
-from flask import current_app, g, render_template, request, session
+from flask import current_app, g, has_request_context, render_template, request, session
 from flask.cli import AppGroup
 from flask_babel import format_date, format_datetime
 from flask_login import current_user
@@ -27,7 +27,8 @@ def render(template: str, block: str | None = None, **context):
 
 
 def select_locale():
-    lang = session.get("lang")
+    # Services, the CLI and tests translate messages outside any request: use the default there.
+    lang = session.get("lang") if has_request_context() else None
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
