@@ -76,4 +76,6 @@ def set_language():
 def home():
     if current_user.roles & (Role.VOLUNTEER | Role.SUPERVISOR | Role.ADMIN):
         return redirect(url_for("members.index"))
+    if current_user.has_role(Role.COUNSELLOR):
+        return redirect(url_for("counselling.home"))
     return render("auth/home.html")

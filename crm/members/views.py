@@ -122,7 +122,12 @@ def _render_case_file(member, note_form=None, status_form=None, reassign_form=No
                   verifiers=queries.verifier_names(member), checks=services.VERIFICATION_CHECKS,
                   note_form=note_form or NoteForm(), verify_form=VerifyForm(), status_form=status_form,
                   note_edit_form=NoteEditForm(), reassign_form=reassign_form or reassign_form_for(member),
-                  interest_labels=_interest_labels())
+                  interest_labels=_interest_labels(), **_counselling_panel(member))
+
+
+def _counselling_panel(member):
+    from crm.counselling.views import case_file_panel  # counselling imports this module
+    return case_file_panel(member)
 
 
 def _interest_labels():

@@ -58,7 +58,8 @@ def _variants(route: RouteCase, role: str) -> list[str]:
     """Which inaccessible records to point the URL at."""
     if not _allowed(role, route.endpoint) or not route.arguments:
         return ["foreign"]
-    variants = {"volunteer": ["foreign", "neighbour"], "supervisor": ["foreign"], "admin": ["missing"]}[role]
+    variants = {"volunteer": ["foreign", "neighbour"], "supervisor": ["foreign"], "admin": ["missing"],
+                "counsellor": ["foreign"]}[role]
     if len(route.arguments) > 1:  # a child record that belongs to another parent
         variants.append("mismatch")
     return variants
