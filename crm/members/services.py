@@ -181,8 +181,11 @@ def reassign_members(members: list[Member], to_user, *, by, reason: str) -> int:
             continue
         db.session.add(Assignment(member_id=member.id, from_user_id=member.owner_id, to_user_id=to_user.id,
                                   by_id=by.id, reason=reason))
-        record(by, "member.reassign", member, from_user=member.owner_id, to_user=to_user.id, reason=reason)
+        record(by, "member.reassign", member, from_user=member.owner_id, to_user=to_user.id, reason=reason,
+               from_branch=member.branch_id, to_branch=to_user.branch_id)
         member.owner_id = to_user.id
+        # The case follows its volunteer: the new branch's supervisor must be able to manage it.
+        member.branch_id = to_user.branch_id
         moved += 1
     db.session.flush()
     log.info("reassigned %d members to %r by %r", moved, to_user, by)
