@@ -1,0 +1,94 @@
+"""Browser harness: the session's app served on a free loopback port, driven by the system Chromium.
+
+The live server serves the very `app` object of tests/conftest.py, so the browser and the test share
+one database: a test builds its data with the factories, commits, then drives the browser. CSRF stays
+on (TestConfig does not disable it): the browser submits the real forms with their real tokens.
+"""
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests import factories
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The base URL of the app served by werkzeug in a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium; `playwright install` must never run (it cannot download here anyway).
+    return {**browser_type_launch_args, "executable_path": factories.CHROMIUM,
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                     "--disable-component-update", "--disable-quic"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, live_server):
+    return {**browser_context_args, **DESKTOP, "base_url": live_server, "locale": "zh-CN",
+            "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture
+def fresh_context(browser, browser_context_args):
+    """fresh_context(phone=False) -> a new browser context: its own cookies, as another person's browser."""
+    contexts = []
+
+    def make(phone: bool = False, **overrides):
+        args = {**browser_context_args, **(PHONE if phone else {}), **overrides}
+        context = browser.new_context(**args)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(page):
+    page.set_default_timeout(10_000)
+    return page
+
+
+@pytest.fixture
+def shot(request):
+    """shot(page, "step") saves a full-page screenshot as test-artifacts/screenshots/<test>-<nn>-<step>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    test_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+    for old in SCREENSHOTS.glob(f"{test_name}-*.png"):
+        old.unlink()
+    counter = iter(range(1, 100))
+
+    def take(page, step: str) -> Path:
+        path = SCREENSHOTS / f"{test_name}-{next(counter):02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def log_in(page, user, password: str = factories.PASSWORD):
+    """Sign ``user`` in through the login form, as a person would, and wait for the page after it."""
+    page.goto("/login")
+    page.locator("input[name=username]").fill(user.username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(lambda url: "/login" not in url)
