@@ -1,5 +1,7 @@
 """Pinyin keys for searching and sorting Chinese names."""
 
+import re
+
 from pypinyin import Style, lazy_pinyin
 
 # pypinyin reads these characters with their common reading; as surnames they read differently.
@@ -12,9 +14,9 @@ SURNAME_READINGS = {
 
 def name_keys(name: str) -> tuple[str, str]:
     """("zhangwei", "zw") for 张伟: the full pinyin and the initials, lowercase, no spaces."""
-    syllables = [s.lower() for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore")]
+    # Latin parts of a name (Anna·李) are kept as words, so that they can be searched too.
+    syllables = [word for chunk in lazy_pinyin(name, style=Style.NORMAL)
+                 for word in re.findall(r"[a-z]+", chunk.lower())]
     if syllables and name[:1] in SURNAME_READINGS:
         syllables[0] = SURNAME_READINGS[name[0]]
-    syllables = ["".join(ch for ch in s if ch.isascii() and ch.isalpha()) for s in syllables]
-    syllables = [s for s in syllables if s]
     return "".join(syllables), "".join(s[0] for s in syllables)

@@ -67,8 +67,9 @@ def _filter_conditions(f: MemberFilters):
         conditions.extend([Member.work_city == city, Member.work_district == district])
     if f.owner == POOL:
         conditions.append(Member.owner_id.is_(None))
-    elif f.owner.isdigit():
-        conditions.append(Member.owner_id == int(f.owner))
+    elif f.owner:  # a user id; anything else ("²", "abc", 40 digits) matches nobody instead of failing
+        valid = f.owner.isascii() and f.owner.isdigit() and len(f.owner) <= 18
+        conditions.append(Member.owner_id == (int(f.owner) if valid else -1))
     return conditions
 
 
