@@ -122,7 +122,12 @@ def _render_case_file(member, note_form=None, status_form=None, reassign_form=No
                   verifiers=queries.verifier_names(member), checks=services.VERIFICATION_CHECKS,
                   note_form=note_form or NoteForm(), verify_form=VerifyForm(), status_form=status_form,
                   note_edit_form=NoteEditForm(), reassign_form=reassign_form or reassign_form_for(member),
-                  interest_labels=_interest_labels(), **_counselling_panel(member))
+                  interest_labels=_interest_labels(), **_counselling_panel(member), **_pairing_panels(member))
+
+
+def _pairing_panels(member):
+    from crm.pairings.queries import case_file_panels  # pairings imports this module
+    return case_file_panels(current_user, member)
 
 
 def _counselling_panel(member):

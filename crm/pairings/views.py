@@ -1,3 +1,190 @@
-"""Pairing pages: detail, board, inbox, proposal."""
+"""Pairing pages: detail (with consent, moves and notes), the pipeline board, the inbox, proposing."""
 
-from crm.pairings import models  # noqa: F401
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms.fields.choices import SelectChoice
+
+from crm.audit.services import record
+from crm.auth import policy
+from crm.auth.models import Branch, Role
+from crm.clock import now_utc, today
+from crm.errors import Refusal
+from crm.extensions import db
+from crm.members import services as member_services
+from crm.members import vocab
+from crm.members.models import NoteKind
+from crm.members.projections import CandidateView
+from crm.members.views import get_member_for
+from crm.pairings import bp, pipeline, queries, services
+from crm.pairings.forms import (
+    BoardFilterForm,
+    CandidateSearchForm,
+    ConsentForm,
+    MoveForm,
+    PairingNoteForm,
+    ProposeForm,
+)
+from crm.pairings.models import SHARE_FIELDS, ConsentAnswer, ConsentChannel, PairingCloseReason, Source
+from crm.web import is_htmx, render
+
+
+def get_pairing_for(user, pairing_id: int):
+    """The pairing, if ``user`` may see it; otherwise 404."""
+    pairing = queries.pairing_page(pairing_id)
+    if pairing is None or not policy.can_view_pairing(user, pairing):
+        abort(404)
+    return pairing
+
+
+def _render_detail(pairing, block=None, move_form=None, consent_form=None, note_form=None):
+    note_form = note_form or PairingNoteForm()
+    note_form.member_id.choices = queries.note_member_choices(current_user, pairing)
+    return render("pairings/detail.html", block, pairing=pairing, sides=queries.sides(current_user, pairing),
+                  moves=pipeline.allowed_moves(pairing, current_user),
+                  move_form=move_form or MoveForm(version=pairing.version),
+                  consent_form=consent_form or ConsentForm(), note_form=note_form,
+                  notes=queries.pairing_notes(current_user, pairing), share_fields=SHARE_FIELDS)
+
+
+@bp.route("/<int:pairing_id>")
+def detail(pairing_id):
+    pairing = get_pairing_for(current_user, pairing_id)
+    record(current_user, "pairing.view", pairing)
+    db.session.commit()
+    return _render_detail(pairing)
+
+
+def _back(pairing, anchor=""):
+    if request.form.get("next") == "board":
+        return redirect(url_for("pairings.board"))
+    return redirect(url_for("pairings.detail", pairing_id=pairing.id) + anchor)
+
+
+@bp.route("/<int:pairing_id>/move", methods=["POST"])
+def move(pairing_id):
+    pairing = get_pairing_for(current_user, pairing_id)
+    form = MoveForm()
+    try:
+        if not form.validate_on_submit() or form.stage() is None:
+            raise Refusal(_("Choose where to move this introduction."), field="to")
+        reason = PairingCloseReason(form.close_reason.data) if form.close_reason.data else None
+        pipeline.move(pairing, form.stage(), current_user, note=form.note.data or "", close_reason=reason,
+                      expected_version=int(form.version.data or 0))
+        db.session.commit()
+        flash(_("Moved to “%(stage)s”.", stage=form.stage().label), "success")
+    except (Refusal, StaleDataError) as refusal:
+        db.session.rollback()
+        message = getattr(refusal, "message", None) or pipeline.stale_message()
+        flash(str(message), "error")
+        if is_htmx():
+            return _render_detail(get_pairing_for(current_user, pairing_id), block="pipeline"), 422
+    if is_htmx():
+        return _render_detail(pairing, block="pipeline")
+    return _back(pairing, "#pipeline")
+
+
+@bp.route("/<int:pairing_id>/consent", methods=["POST"])
+def consent(pairing_id):
+    pairing = get_pairing_for(current_user, pairing_id)
+    form = ConsentForm()
+    member = next((m for m in pairing.members if str(m.id) == form.member_id.data), None)
+    if member is None or not policy.can_record_consent(current_user, pairing, member):
+        abort(403)
+    if form.validate_on_submit():
+        try:
+            services.record_consent(pairing, member, ConsentAnswer(form.answer.data), ConsentChannel(form.channel.data),
+                                    {name: getattr(form, name).data for name in SHARE_FIELDS}, current_user)
+            db.session.commit()
+            flash(_("Answer recorded."), "success")
+            return _render_detail(pairing, block="pipeline") if is_htmx() else _back(pairing, "#pipeline")
+        except (Refusal, StaleDataError) as refusal:
+            db.session.rollback()
+            form.answer.errors = [str(getattr(refusal, "message", pipeline.stale_message()))]
+            pairing = get_pairing_for(current_user, pairing_id)
+    return _render_detail(pairing, block="pipeline", consent_form=form), 422
+
+
+@bp.route("/<int:pairing_id>/notes", methods=["POST"])
+def add_note(pairing_id):
+    pairing = get_pairing_for(current_user, pairing_id)
+    form = PairingNoteForm()
+    form.member_id.choices = queries.note_member_choices(current_user, pairing)
+    if form.validate_on_submit():
+        member = next(m for m in pairing.members if str(m.id) == form.member_id.data)
+        note = member_services.add_note(member, by=current_user, kind=NoteKind(form.kind.data), body=form.body.data,
+                                        contact_on=today())
+        note.pairing_id = pairing.id
+        db.session.commit()
+        if not is_htmx():
+            return _back(pairing, "#pairing-notes")
+        form = None
+    elif not is_htmx():
+        return _render_detail(pairing, note_form=form), 422
+    return _render_detail(pairing, block="notes", note_form=form), (422 if form and form.errors else 200)
+
+
+@bp.route("/board")
+def board():
+    form = BoardFilterForm(request.args)
+    _board_choices(form)
+    f = queries.BoardFilters()
+    if form.validate():
+        f = queries.BoardFilters(volunteer_id=_int(form.volunteer.data), branch_id=_int(form.branch.data),
+                                 source=Source(form.source.data) if form.source.data else None,
+                                 min_days=form.min_days.data, show_closed=form.show_closed.data)
+    columns = queries.board(current_user, f)
+    cards = {stage: [(p, [queries.side(current_user, p, m) for m in p.members], pipeline.allowed_moves(p, current_user))
+                     for p in pairings] for stage, pairings in columns.items()}
+    return render("pairings/board.html", "board", form=form, cards=cards, now=now_utc())
+
+
+def _int(value):
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _board_choices(form):
+    """Volunteer and branch filters, only for those who see more than their own caseload."""
+    from crm.members.queries import assignable_volunteers
+
+    form.volunteer.choices = [SelectChoice("", _("Anyone"))]
+    form.branch.choices = [SelectChoice("", _("Any"))]
+    if policy.can_view_team(current_user):
+        form.volunteer.choices += [SelectChoice(str(u.id), u.display_name)
+                                   for u in assignable_volunteers(current_user)]
+    if current_user.has_role(Role.ADMIN):
+        branches = db.session.scalars(select(Branch).order_by(Branch.name))
+        form.branch.choices += [SelectChoice(str(b.id), b.name) for b in branches]
+
+
+@bp.route("/inbox")
+def inbox():
+    rows = services.waiting_for(current_user)
+    items = [(pairing, queries.side(current_user, pairing, consent.member),
+              queries.side(current_user, pairing, pairing.other(consent.member_id))) for pairing, consent in rows]
+    return render("pairings/inbox.html", items=items)
+
+
+@bp.route("/propose/<int:member_id>", methods=["GET", "POST"])
+def propose(member_id):
+    member = get_member_for(current_user, member_id, need="edit")
+    form, search = ProposeForm(), CandidateSearchForm(request.args)
+    search.district.choices = vocab.area_choices(blank=_("Any"))
+    found = queries.candidates(current_user, member, search.age_min.data, search.age_max.data,
+                               search.district.data or "") if search.validate() else []
+    if form.validate_on_submit():
+        target = db.session.get(type(member), form.member_id.data)
+        try:
+            if target is None:
+                raise Refusal(_("There is no candidate with this number."), field="member_id")
+            pairing = services.propose_pairing(member, target, current_user, Source(form.source.data))
+            db.session.commit()
+            flash(_("Introduction proposed; both members are now asked for their answer."), "success")
+            return redirect(url_for("pairings.detail", pairing_id=pairing.id))
+        except Refusal as refusal:
+            db.session.rollback()
+            form.member_id.errors = [str(refusal.message)]
+    return render("pairings/propose.html", member=member, form=form, search=search,
+                  candidates=[(c.id, CandidateView.from_member(c)) for c in found]), (422 if form.errors else 200)

@@ -1,0 +1,178 @@
+"""Reading pairings for pages: the detail, the board, a member's pairings, candidates to propose.
+
+Also what each side of a pairing looks like to a viewer (``sides``): the viewer's own member,
+or the other member as a projection (crm.members.projections) and never as a Member.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
+
+from crm.auth import policy
+from crm.auth.models import User
+from crm.clock import now_utc, today
+from crm.extensions import db
+from crm.members.models import Member, MemberStatus
+from crm.members.projections import CandidateView, SharedProfile
+from crm.pairings import services
+from crm.pairings.models import Pairing, PairingConsent, Source, Stage, StageChange
+
+CANDIDATES_SHOWN = 30
+
+
+def pairing_page(pairing_id: int) -> Pairing | None:
+    return db.session.scalars(
+        select(Pairing).options(
+            joinedload(Pairing.member_a).joinedload(Member.owner),
+            joinedload(Pairing.member_b).joinedload(Member.owner),
+            selectinload(Pairing.consents), selectinload(Pairing.history).joinedload(StageChange.by))
+        .where(Pairing.id == pairing_id)).first()
+
+
+@dataclass
+class Side:
+    """One member of a pairing as a viewer may see them."""
+
+    kind: str  # "own" (full case file open to the viewer), "shared" or "candidate"
+    member: Member | None  # only for "own"
+    view: CandidateView | SharedProfile
+    consent: PairingConsent
+    volunteer_name: str
+    can_record: bool
+    overdue: bool
+
+    @property
+    def label(self) -> str:
+        return self.member.name if self.member is not None else self.view.summary
+
+
+def side(user, pairing: Pairing, member: Member) -> Side:
+    consent = pairing.consent_for(member)
+    if policy.sees_identity(user, member):
+        kind, shown, view = "own", member, CandidateView.from_member(member)
+    elif pairing.both_consented:
+        kind, shown, view = "shared", None, SharedProfile.from_member(member, consent)
+    else:
+        kind, shown, view = "candidate", None, CandidateView.from_member(member)
+    return Side(kind=kind, member=shown, view=view, consent=consent,
+                volunteer_name=member.owner.display_name if member.owner else "",
+                can_record=policy.can_record_consent(user, pairing, member),
+                overdue=services.consent_is_overdue(pairing, consent))
+
+
+def sides(user, pairing: Pairing) -> list[Side]:
+    """The viewer's own side first."""
+    both = [side(user, pairing, m) for m in pairing.members]
+    return sorted(both, key=lambda s: s.kind != "own")
+
+
+@dataclass
+class BoardFilters:
+    volunteer_id: int | None = None
+    branch_id: int | None = None
+    source: Source | None = None
+    min_days: int | None = None
+    show_closed: bool = False
+
+
+def board(user, f: BoardFilters) -> dict[Stage, list[Pairing]]:
+    """Pairings the user may see, by stage: one statement for pairings with both members and their
+    owners, one for the consents."""
+    low, high = aliased(Member), aliased(Member)
+    low_owner, high_owner = aliased(User), aliased(User)
+    stmt = (select(Pairing)
+            .join(low, Pairing.member_a).join(high, Pairing.member_b)
+            .outerjoin(low_owner, low.owner).outerjoin(high_owner, high.owner)
+            .options(contains_eager(Pairing.member_a.of_type(low)).contains_eager(low.owner.of_type(low_owner)),
+                     contains_eager(Pairing.member_b.of_type(high)).contains_eager(high.owner.of_type(high_owner)),
+                     selectinload(Pairing.consents))
+            .where(policy.visible_pairings_clause(user, low, high))
+            .order_by(Pairing.stage_changed_at))
+    if f.volunteer_id:
+        stmt = stmt.where(or_(low.owner_id == f.volunteer_id, high.owner_id == f.volunteer_id))
+    if f.branch_id:
+        stmt = stmt.where(or_(low.branch_id == f.branch_id, high.branch_id == f.branch_id))
+    if f.source:
+        stmt = stmt.where(Pairing.source == f.source)
+    if f.min_days:
+        stmt = stmt.where(Pairing.stage_changed_at <= now_utc() - timedelta(days=f.min_days))
+    if not f.show_closed:
+        stmt = stmt.where(Pairing.stage.not_in([Stage.CLOSED, Stage.MARRIED]))
+    columns: dict[Stage, list[Pairing]] = {s: [] for s in Stage
+                                          if f.show_closed or s not in (Stage.CLOSED, Stage.MARRIED)}
+    for pairing in db.session.scalars(stmt).unique():
+        columns[pairing.stage].append(pairing)
+    return columns
+
+
+def member_pairings(member_id: int) -> list[Pairing]:
+    return list(db.session.scalars(
+        select(Pairing).options(joinedload(Pairing.member_a).joinedload(Member.owner),
+                                joinedload(Pairing.member_b).joinedload(Member.owner),
+                                selectinload(Pairing.consents))
+        .where(or_(Pairing.member_low_id == member_id, Pairing.member_high_id == member_id))
+        .order_by(Pairing.created_at.desc())).unique())
+
+
+def candidates(user, member: Member, age_min=None, age_max=None, district: str = "") -> list[Member]:
+    """Active, verified members of the other gender in branches ``user`` may propose to, never
+    paired with ``member``. The caller shows them only as candidate views."""
+    paired = select(Pairing.member_high_id).where(Pairing.member_low_id == member.id).union(
+        select(Pairing.member_low_id).where(Pairing.member_high_id == member.id))
+    stmt = (select(Member).where(Member.status == MemberStatus.ACTIVE, Member.gender != member.gender,
+                                 Member.id != member.id, Member.id.not_in(paired),
+                                 Member.realname_verified_at.is_not(None), Member.employer_verified_at.is_not(None),
+                                 Member.pledge_signed_at.is_not(None))
+            .order_by(Member.id.desc()).limit(CANDIDATES_SHOWN))
+    branches = policy.proposable_branch_ids(user)
+    if branches is not None:
+        stmt = stmt.where(Member.branch_id.in_(branches))
+    t = today()
+    if age_min:
+        stmt = stmt.where(Member.birth_date <= _years_before(t, age_min))
+    if age_max:
+        stmt = stmt.where(Member.birth_date > _years_before(t, age_max + 1))
+    if district:
+        city, _, dist = district.partition("/")
+        stmt = stmt.where(and_(Member.work_city == city, Member.work_district == dist))
+    return list(db.session.scalars(stmt))
+
+
+def _years_before(on: date, years: int) -> date:
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - years, day=28)
+
+
+def pairing_notes(user, pairing: Pairing):
+    """Notes about this pairing on the members whose case files ``user`` may open."""
+    from crm.members.models import Note
+
+    member_ids = [m.id for m in pairing.members if policy.can_view_member(user, m)]
+    if not member_ids:
+        return []
+    return list(db.session.scalars(
+        select(Note).options(joinedload(Note.author))
+        .where(Note.pairing_id == pairing.id, Note.member_id.in_(member_ids))
+        .order_by(Note.created_at.desc(), Note.id.desc())))
+
+
+def note_member_choices(user, pairing: Pairing):
+    from wtforms.fields.choices import SelectChoice
+
+    return [SelectChoice(str(m.id), m.name) for m in pairing.members if policy.can_edit_member(user, m)]
+
+
+def case_file_panels(user, member: Member) -> dict:
+    """Context for the introductions and follow-ups panels on a member's case file."""
+    from crm.followups.forms import FollowUpForm
+    from crm.followups.models import FollowUp
+
+    followups = list(db.session.scalars(
+        select(FollowUp).options(joinedload(FollowUp.assignee))
+        .where(FollowUp.member_id == member.id, FollowUp.done_at.is_(None)).order_by(FollowUp.due_on)))
+    return {"member_pairings": [(p, side(user, p, p.other(member))) for p in member_pairings(member.id)],
+            "member_followups": followups, "followup_form": FollowUpForm(formdata=None), "today": today()}
