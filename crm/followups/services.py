@@ -56,6 +56,6 @@ def complete_followup(followup: FollowUp, *, by, outcome: str) -> FollowUp | Non
 def reset_ics_token(user) -> str:
     """A new secret for the user's calendar feed; the old feed URL stops working at once."""
     user.ics_token = secrets.token_urlsafe(24)
-    record(user, "followup.feed_reset", user)
+    record(user, "followup.feed_reset", object_type="users", object_id=user.id)
     db.session.flush()
     return user.ics_token

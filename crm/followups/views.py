@@ -62,10 +62,9 @@ def complete(followup_id):
             db.session.commit()
         except Refusal as refusal:
             form.outcome.errors = [str(refusal.message)]
-    if is_htmx():
-        from flask import get_template_attribute
-        row = get_template_attribute("followups/_row.html", "followup_row")
-        return row(followup, form, today()), (422 if form.errors else 200)
+    if is_htmx():  # the list block with this one row; the form's hx-select picks the row out
+        return render("followups/index.html", "list", items=[followup], complete_form=form, today=today(),
+                      form=FollowUpFilterForm(formdata=None)), (422 if form.errors else 200)
     if form.errors:
         flash(" ".join(form.outcome.errors), "error")
     return redirect(request.referrer or url_for("followups.index"))

@@ -119,6 +119,10 @@ def move(pairing: Pairing, to: Stage, by, note: str = "", close_reason: PairingC
     pairing.stage = to
     pairing.stage_changed_at = at
     pairing.close_reason = close_reason if to is Stage.CLOSED else None
+    try:  # the versioned UPDATE: if another request moved it first, no row matches
+        db.session.flush()
+    except StaleDataError:
+        raise Refusal(stale_message(), field="to") from None
     if to is Stage.AWAITING_CONSENT:
         for consent in pairing.consents:
             if consent.recorded_at is None:
@@ -127,10 +131,7 @@ def move(pairing: Pairing, to: Stage, by, note: str = "", close_reason: PairingC
     _create_followups(pairing, to, by)
     record(by, "pairing.move", pairing, from_stage=old.value, to_stage=to.value,
            close_reason=close_reason.value if close_reason and to is Stage.CLOSED else None)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Refusal(stale_message(), field="to") from None
+    db.session.flush()
     log.info("pairing %r moved %s -> %s by %r", pairing, old.value, to.value, by)
     return change
 

@@ -33,7 +33,7 @@ def sides(db):
 
 def _pages(client, pairing_id, member_id):
     urls = [f"/pairings/{pairing_id}", "/pairings/board", "/pairings/inbox", f"/members/{member_id}",
-            "/followups/", "/followups/?show=done", f"/pairings/board?show_closed=y"]
+            "/followups/", "/followups/?show=done", "/pairings/board?show_closed=y"]
     pages = {}
     for url in urls:
         response = client.get(url)
@@ -130,8 +130,9 @@ def test_strangers_get_404_and_bad_moves_a_message(client, login_as, csrf, sides
 
 def test_board_is_at_most_three_statements_for_a_volunteer(client, login_as, csrf, count_queries, sides):
     vol_a, vol_b, a, b = sides
-    from crm.pairings import services
     from flask import current_app
+
+    from crm.pairings import services
     with current_app.test_request_context():
         for _ in range(5):
             other = make_member(owner=vol_b, gender=Gender.FEMALE)

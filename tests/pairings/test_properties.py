@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
 
 from crm.errors import Refusal
-from crm.extensions import db
 from crm.members.models import CloseReason, MemberStatus
 from crm.pairings import pipeline, services
 from crm.pairings.models import (
