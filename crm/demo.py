@@ -148,6 +148,8 @@ def seed_demo(member_count, seed):
     db.session.flush()
     for member in members:
         _seed_history(rng, member, users)
+    from crm.pairings.demo import seed_pairings
+    seed_pairings(rng, members)
     db.session.commit()
     click.echo(f"Demo data: {len(branches)} branches, {len(users)} users, {len(members)} members.")
     print_demo_logins()
