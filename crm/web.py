@@ -7,7 +7,6 @@ import click
 from flask import current_app, g, has_request_context, render_template, request, session
 from flask.cli import AppGroup
 from flask_babel import format_date, format_datetime
-from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 
@@ -41,7 +40,8 @@ def select_timezone():
 def _vary_on_htmx(response):
     if g.get("varies_on_htmx"):
         response.vary.add("HX-Request")
-    if current_user.is_authenticated:
+    # The session, not current_user: after the view's commit that would reload the user from the database.
+    if session.get("_user_id"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -109,9 +109,10 @@ def new():
 @bp.route("/<int:member_id>")
 def detail(member_id):
     member = get_member_for(current_user, member_id)
+    page = _render_case_file(member)
     record(current_user, "member.view", member)
-    db.session.commit()
-    return _render_case_file(member)
+    db.session.commit()  # after rendering: committing first expired everything and cost 2-3 reloads
+    return page
 
 
 def _render_case_file(member, note_form=None, status_form=None, reassign_form=None, block=None):

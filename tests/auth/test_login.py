@@ -189,3 +189,9 @@ def test_a_user_created_by_the_cli_can_sign_in(app, client, db):
     app.test_cli_runner().invoke(args=["create-user", "xiaozhao", "--name", "小赵", "--branch", "测试中心",
                                        "--role", "volunteer", "--password", "s3cret-pass"])
     assert _login(client, "xiaozhao", "s3cret-pass").status_code == 302
+
+
+def test_signed_in_pages_are_not_cached(client, db, login_as):
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    login_as("volunteer")
+    assert client.get("/members/").headers["Cache-Control"] == "no-store"
