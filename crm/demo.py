@@ -148,6 +148,8 @@ def seed_demo(member_count, seed):
     db.session.flush()
     for member in members:
         _seed_history(rng, member, users)
+    from crm.counselling.demo import seed_counselling
+    seed_counselling(rng, users, members)
     from crm.pairings.demo import seed_pairings
     seed_pairings(rng, members)
     db.session.commit()
