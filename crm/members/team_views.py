@@ -19,9 +19,11 @@ from crm.members.models import Member
 from crm.web import render
 
 
-def _volunteer_choices():
+def _volunteer_choices(volunteers=None):
+    if volunteers is None:
+        volunteers = queries.assignable_volunteers(current_user)
     return [SelectChoice("", _("Choose…"))] + [SelectChoice(str(v.id), f"{v.display_name}（{v.branch.name}）")
-                                   for v in queries.assignable_volunteers(current_user)]
+                                               for v in volunteers]
 
 
 def reassign_form_for(member):
@@ -33,11 +35,11 @@ def reassign_form_for(member):
     return form
 
 
-def bulk_reassign_form():
+def bulk_reassign_form(volunteers=None):
     if not policy.can_view_team(current_user):
         return None
     form = BulkReassignForm(formdata=None)
-    form.to_user_id.choices = _volunteer_choices()
+    form.to_user_id.choices = _volunteer_choices(volunteers)
     return form
 
 

@@ -46,7 +46,9 @@ def _stale_message():
 def _list_page(title_key: str, preset_owner: str = "", args=None, bulk_form=None):
     args = request.args if args is None else args
     form = SearchForm(args)
-    form.owner.choices = _owner_choices()
+    # One query for the volunteers, shared by the owner filter and the bulk reassign form.
+    volunteers = queries.assignable_volunteers(current_user) if policy.can_view_team(current_user) else []
+    form.owner.choices = _owner_choices(volunteers)
     if preset_owner and not args.get("owner"):
         form.owner.data = preset_owner
     filters = queries.MemberFilters(
@@ -57,14 +59,14 @@ def _list_page(title_key: str, preset_owner: str = "", args=None, bulk_form=None
     per_page = current_app.config["PAGE_SIZE"]
     rows, total = queries.member_page(current_user, filters, page, per_page)
     return render("members/list.html", "results", form=form, rows=rows, total=total, page=page,
-                  per_page=per_page, title_key=title_key, bulk_form=bulk_form or bulk_reassign_form(),
+                  per_page=per_page, title_key=title_key, bulk_form=bulk_form or bulk_reassign_form(volunteers),
                   args={k: v for k, v in args.items() if k != "page"})
 
 
-def _owner_choices():
+def _owner_choices(volunteers):
     choices = [SelectChoice("", _("Anyone")), SelectChoice(queries.POOL, _("Unassigned (pool)"))]
     if policy.can_view_team(current_user):
-        choices += [SelectChoice(str(u.id), u.display_name) for u in queries.assignable_volunteers(current_user)]
+        choices += [SelectChoice(str(u.id), u.display_name) for u in volunteers]
     elif current_user.has_role(Role.VOLUNTEER):
         choices.append(SelectChoice(str(current_user.id), current_user.display_name))
     return choices
