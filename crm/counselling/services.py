@@ -7,6 +7,7 @@ entry, whose detail never holds the confidential notes.
 import logging
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, update
 
 from crm.audit.services import record
 from crm.auth import policy
@@ -49,16 +50,26 @@ def refer_member(member, *, by, reason: str, consent: bool, channel: ConsentChan
     return referral
 
 
-def _give(referral: Referral, counsellor: User) -> None:
-    referral.counsellor_id = counsellor.id
-    referral.status = ReferralStatus.ACCEPTED
-    referral.accepted_at = now_utc()
+def _give(referral: Referral, counsellor: User, *, only_if_queued: bool = False) -> None:
+    """Hand the referral to ``counsellor`` in one conditional UPDATE, so that of two people acting at
+    once the second is refused instead of silently overwriting the first."""
+    query = update(Referral).where(Referral.id == referral.id, Referral.status != ReferralStatus.CLOSED)
+    if only_if_queued:
+        query = query.where(Referral.status == ReferralStatus.OPEN, Referral.counsellor_id.is_(None))
+    else:
+        query = query.where(or_(Referral.counsellor_id.is_(None), Referral.counsellor_id == referral.counsellor_id))
+    done = db.session.execute(query.values(counsellor_id=counsellor.id, status=ReferralStatus.ACCEPTED,
+                                           accepted_at=now_utc()).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise Refusal(_l("Someone else changed this referral a moment ago. Reload to see who has it."),
+                      field="counsellor_id")
+    db.session.refresh(referral)
 
 
 def accept_referral(referral: Referral, *, by) -> None:
     if not policy.can_accept_referral(by, referral):
         raise Refusal(_l("This referral is no longer waiting in your branch's queue."))
-    _give(referral, by)
+    _give(referral, by, only_if_queued=True)
     record(by, "referral.accept", referral, member_id=referral.member_id)
     log.info("accepted %r by %r", referral, by)
 
@@ -142,8 +153,12 @@ def acknowledge_risk(alert: RiskAlert, *, by) -> None:
     if not policy.can_acknowledge_risk(by, alert):
         raise Refusal(_l("This alert is not waiting for you, or it is acknowledged already."))
     now = now_utc()
-    alert.acknowledged_at = now
-    alert.acknowledged_by_id = by.id
+    done = db.session.execute(update(RiskAlert).where(RiskAlert.id == alert.id, RiskAlert.acknowledged_at.is_(None))
+                              .values(acknowledged_at=now, acknowledged_by_id=by.id)
+                              .execution_options(synchronize_session=False))
+    if done.rowcount != 1:  # another supervisor acknowledged it a moment ago: theirs stands
+        raise Refusal(_l("This alert is not waiting for you, or it is acknowledged already."))
+    db.session.refresh(alert)
     for followup in alert.followups:
         if followup.done_at is None:
             followup.done_at = now

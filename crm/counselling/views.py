@@ -108,9 +108,14 @@ def _pairing_choices(member):
 def accept(referral_id):
     referral = get_referral_for(current_user, referral_id, check=policy.can_accept_referral)
     if EmptyForm().validate_on_submit():
-        services.accept_referral(referral, by=current_user)
-        db.session.commit()
-        flash(_("You have taken this referral."), "success")
+        try:
+            services.accept_referral(referral, by=current_user)
+            db.session.commit()
+            flash(_("You have taken this referral."), "success")
+        except Refusal as refusal:
+            db.session.rollback()
+            flash(str(refusal.message), "error")
+            return redirect(url_for("counselling.home"))
     return redirect(url_for("counselling.referral", referral_id=referral.id))
 
 

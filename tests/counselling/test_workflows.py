@@ -237,3 +237,40 @@ def test_a_counsellor_lands_on_their_home_and_reads_the_profile_read_only(world,
 def test_the_case_file_shows_referral_dates_summary_and_risk_to_the_volunteer(world, sign_in):
     body = sign_in(world.owner).get(f"/members/{world.member.id}").get_data(as_text=True)
     assert "会员愿意继续沟通" in body and "risk-high" in body and MARKER not in body
+
+
+def test_of_two_counsellors_taking_the_same_referral_the_second_is_refused(world, sign_in):
+    first, second = sign_in(world.other_counsellor), sign_in(world.author)
+    page = second.get("/counselling/").get_data(as_text=True)  # the second opened the queue earlier
+    assert world.queued_member.name in page
+    assert first.post(f"/counselling/referrals/{world.queued.id}/accept",
+                      data={"csrf_token": first.token}).status_code == 302
+    response = second.post(f"/counselling/referrals/{world.queued.id}/accept", data={"csrf_token": second.token})
+    assert response.status_code in (302, 404)
+    db.session.expire_all()
+    assert db.session.get(Referral, world.queued.id).counsellor_id == world.other_counsellor.id
+
+
+def test_the_conditional_hand_over_refuses_a_stale_accept(app, world):
+    from crm.counselling import services
+    from crm.errors import Refusal
+    stale = world.queued
+    db.session.execute(Referral.__table__.update().where(Referral.id == stale.id)
+                       .values(counsellor_id=world.other_counsellor.id, status="accepted"))
+    with app.test_request_context(), pytest.raises(Refusal):
+        services.accept_referral(stale, by=world.author)  # the loaded object still looks queued
+    db.session.rollback()
+
+
+def test_a_second_acknowledgement_does_not_overwrite_the_first(app, world):
+    from crm.counselling import services
+    from crm.errors import Refusal
+    from tests.factories import make_user
+    colleague = make_user("supervisor", branch=world.branch)
+    stale = world.alert
+    db.session.execute(RiskAlert.__table__.update().where(RiskAlert.id == stale.id)
+                       .values(acknowledged_by_id=colleague.id, acknowledged_at=world.alert.raised_at))
+    with app.test_request_context(), pytest.raises(Refusal):
+        services.acknowledge_risk(stale, by=world.supervisor)
+    db.session.expire_all()
+    assert db.session.get(RiskAlert, stale.id).acknowledged_by_id == colleague.id
