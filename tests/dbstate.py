@@ -19,3 +19,15 @@ def contents() -> dict[str, list]:
         order = list(table.primary_key.columns) or list(table.columns)
         snapshot[table.name] = [tuple(row) for row in db.session.execute(select(table).order_by(*order))]
     return snapshot
+
+
+def as_a_new_request():
+    """Forget what earlier requests left behind, as a production request would start.
+
+    The test's app context is shared with the client's requests, so without this the next request
+    reuses the signed-in user cached in ``g`` and the objects in the session's identity map.
+    Objects held by the test are detached afterwards: keep ids, not instances.
+    """
+    from flask import g
+    g.pop("_login_user", None)
+    db.session.remove()
