@@ -56,7 +56,21 @@ def _seed(rng, members) -> int:
                 pipeline.move(pairing, to, rng.choice([a.owner, b.owner]), note=rng.choice(MOVE_NOTES),
                               close_reason=how if to is Stage.CLOSED else None)
         made += 1
+    _make_some_due(rng)
     return made
+
+
+def _make_some_due(rng) -> None:
+    """Demo follow-ups due today or overdue, so that the dashboard panel has something to show."""
+    from sqlalchemy import select
+
+    from crm.clock import today
+    from crm.extensions import db
+    from crm.followups.models import FollowUp
+
+    for i, followup in enumerate(db.session.scalars(select(FollowUp).order_by(FollowUp.id))):
+        if i % 3 == 0:
+            followup.due_on = today() - timedelta(days=rng.choice([0, 0, 1, 3, 6]))
 
 
 def _backdate(pairing, days_ago: int) -> None:

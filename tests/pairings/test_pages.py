@@ -56,7 +56,8 @@ def test_a_pairing_from_proposal_to_dating_through_the_pages(client, login_as, c
     page = client.get(f"/pairings/propose/{a.id}").get_data(as_text=True)
     assert f"Candidate no. {b.id}" in page or str(b.id) in page
     assert MARKERS["name"] not in page and MARKERS["phone"] not in page
-    response = client.post(f"/pairings/propose/{a.id}", data={"csrf_token": csrf(), "member_id": b.id, "source": "manual"})
+    response = client.post(f"/pairings/propose/{a.id}",
+                           data={"csrf_token": csrf(), "member_id": b.id, "source": "manual"})
     assert response.status_code == 302, response.get_data(as_text=True)
     pairing = db.session.scalars(select(Pairing)).one()
     assert pairing.stage is Stage.AWAITING_CONSENT
