@@ -158,15 +158,17 @@ def seed_demo(member_count, seed):
 
 
 def _seed_history(rng, member, users):
+    # The member's own branch supervisor, not the first branch's, assigns cases and writes pool notes.
+    supervisor = next(u for u in users if u.has_role(Role.SUPERVISOR) and u.branch_id == member.branch_id)
     if member.owner_id:
-        db.session.add(Assignment(member_id=member.id, to_user_id=member.owner_id, by_id=users[1].id,
+        db.session.add(Assignment(member_id=member.id, to_user_id=member.owner_id, by_id=supervisor.id,
                                   reason="新建档案", at=member.created_at))
     last = None
     for _ in range(rng.randint(0, 5)):
         when = member.created_at + timedelta(days=rng.randint(1, 300))
         if when > now_utc():
             continue
-        db.session.add(Note(member_id=member.id, author_id=member.owner_id or users[1].id,
+        db.session.add(Note(member_id=member.id, author_id=member.owner_id or supervisor.id,
                             kind=rng.choice(list(NoteKind)), body=rng.choice(NOTE_TEXTS),
                             contact_on=when.date(), created_at=when))
         last = max(last or when, when)
