@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
-from flask import Flask
-
+# Flask is imported inside create_app so that pure packages (crm.matching) import without it.
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config=None):
+    from flask import Flask
+
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     from crm.config import Config
