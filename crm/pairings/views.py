@@ -54,7 +54,7 @@ def detail(pairing_id):
     pairing = get_pairing_for(current_user, pairing_id)
     record(current_user, "pairing.view", pairing)
     db.session.commit()
-    return _render_detail(pairing)
+    return _render_detail(pairing, block="pipeline")
 
 
 def _back(pairing, anchor=""):

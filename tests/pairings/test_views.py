@@ -1,0 +1,117 @@
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from crm.clock import now_utc
+from crm.extensions import db
+from crm.members.models import Note
+from crm.pairings.models import Pairing, Source, Stage
+from tests.factories import make_user
+from tests.pairings.helpers import both_yes, proposed
+from tests.pairings.test_pages import switch
+
+
+def _setup(app, introduced=True):
+    with app.test_request_context():
+        pairing, vol_a, vol_b, a, b = proposed()
+        if introduced:
+            both_yes(pairing, vol_a, vol_b, a, b)
+    db.session.commit()
+    return pairing, vol_a, vol_b, a, b
+
+
+def test_detail_is_a_page_or_a_fragment(app, client, login_as):
+    pairing, vol_a, *_ = _setup(app)
+    switch(client, login_as, vol_a)
+    full = client.get(f"/pairings/{pairing.id}")
+    assert "<html" in full.get_data(as_text=True) and "HX-Request" in full.headers["Vary"]
+    fragment = client.get(f"/pairings/{pairing.id}", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True)
+
+
+def test_a_move_from_a_stale_page_is_refused_and_changes_nothing(app, client, login_as, csrf):
+    pairing, vol_a, vol_b, a, b = _setup(app)
+    switch(client, login_as, vol_a)
+    stale_version = pairing.version
+    assert client.post(f"/pairings/{pairing.id}/move", data={"csrf_token": csrf(), "to": "dating",
+                                                             "version": stale_version}).status_code == 302
+    response = client.post(f"/pairings/{pairing.id}/move", data={
+        "csrf_token": csrf(), "to": "closed", "close_reason": "other", "version": stale_version},
+        headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert "Someone else moved this introduction" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Pairing, pairing.id).stage is Stage.DATING
+
+
+def test_closing_needs_a_reason_and_reopening_a_supervisor(app, client, login_as, csrf):
+    pairing, vol_a, vol_b, a, b = _setup(app)
+    switch(client, login_as, vol_a)
+    response = client.post(f"/pairings/{pairing.id}/move", data={"csrf_token": csrf(), "to": "closed",
+                                                                  "version": pairing.version},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422 and "Choose why" in response.get_data(as_text=True)
+    client.post(f"/pairings/{pairing.id}/move", data={"csrf_token": csrf(), "to": "closed",
+                                                      "close_reason": "lost_contact", "version": pairing.version})
+    db.session.expire_all()
+    pairing = db.session.get(Pairing, pairing.id)
+    assert pairing.stage is Stage.CLOSED
+    assert 'value="introduced"' not in client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
+    supervisor = make_user("supervisor", branch=a.branch)
+    db.session.commit()
+    switch(client, login_as, supervisor)
+    page = client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
+    assert 'name="to" value="introduced"' in page
+    client.post(f"/pairings/{pairing.id}/move", data={"csrf_token": csrf(), "to": "introduced",
+                                                      "note": "重新联系上了", "version": pairing.version})
+    db.session.expire_all()
+    assert db.session.get(Pairing, pairing.id).stage is Stage.INTRODUCED
+
+
+def test_notes_about_a_pairing_stay_on_the_authors_side(app, client, login_as, csrf):
+    pairing, vol_a, vol_b, a, b = _setup(app)
+    switch(client, login_as, vol_a)
+    response = client.post(f"/pairings/{pairing.id}/notes", data={
+        "csrf_token": csrf(), "member_id": a.id, "kind": "call", "body": "男方说很期待见面"})
+    assert response.status_code == 302
+    note = db.session.scalars(select(Note)).one()
+    assert (note.member_id, note.pairing_id) == (a.id, pairing.id)
+    assert "男方说很期待见面" in client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
+    refused = client.post(f"/pairings/{pairing.id}/notes", data={
+        "csrf_token": csrf(), "member_id": b.id, "kind": "call", "body": "x"}, headers={"HX-Request": "true"})
+    assert refused.status_code == 422
+    switch(client, login_as, vol_b)
+    assert "男方说很期待见面" not in client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
+
+
+def test_board_filters_by_source_and_age_of_stage(app, client, login_as):
+    first, vol_a, *_ = _setup(app)
+    first.source = Source.EVENT
+    first.stage_changed_at = now_utc() - timedelta(days=40)
+    db.session.commit()
+    switch(client, login_as, vol_a)
+    assert first.reference in client.get("/pairings/board?source=event").get_data(as_text=True)
+    assert first.reference not in client.get("/pairings/board?source=manual").get_data(as_text=True)
+    assert first.reference in client.get("/pairings/board?min_days=30").get_data(as_text=True)
+    assert first.reference not in client.get("/pairings/board?min_days=50").get_data(as_text=True)
+    fragment = client.get("/pairings/board?source=event", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="board"' in fragment and "<html" not in fragment
+
+
+def test_the_board_moves_a_card_with_the_same_move_function(app, client, login_as, csrf):
+    pairing, vol_a, *_ = _setup(app)
+    switch(client, login_as, vol_a)
+    response = client.post(f"/pairings/{pairing.id}/move", data={
+        "csrf_token": csrf(), "to": "first_meeting", "version": pairing.version, "next": "board"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/pairings/board")
+    db.session.expire_all()
+    assert db.session.get(Pairing, pairing.id).history[-1].to_stage is Stage.FIRST_MEETING
+
+
+def test_the_inbox_lists_only_my_members_unanswered_requests(app, client, login_as):
+    pairing, vol_a, vol_b, a, b = _setup(app, introduced=False)
+    switch(client, login_as, vol_b)
+    assert pairing.reference in client.get("/pairings/inbox").get_data(as_text=True)
+    switch(client, login_as, make_user("volunteer"))
+    db.session.commit()
+    assert pairing.reference not in client.get("/pairings/inbox").get_data(as_text=True)
