@@ -17,6 +17,7 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from crm import database, web
+    app.url_map.converters["int"] = web.IdConverter  # before any route is added
     from crm.auth import policy
     from crm.extensions import babel, csrf, db, login_manager, migrate
     db.init_app(app)
@@ -29,11 +30,12 @@ def create_app(config=None):
     from crm.admin import bp as admin_bp
     from crm.audit import bp as audit_bp
     from crm.auth import bp as auth_bp
+    from crm.cards import bp as cards_bp
     from crm.counselling import bp as counselling_bp
     from crm.followups import bp as followups_bp
     from crm.members import bp as members_bp
     from crm.pairings import bp as pairings_bp
-    for bp in (auth_bp, members_bp, audit_bp, admin_bp, pairings_bp, followups_bp, counselling_bp):
+    for bp in (auth_bp, members_bp, audit_bp, admin_bp, pairings_bp, followups_bp, counselling_bp, cards_bp):
         app.register_blueprint(bp)
 
     policy.init_app(app)

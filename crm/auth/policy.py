@@ -44,6 +44,9 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "pairings.board": CASEWORK,
     "pairings.inbox": CASEWORK,
     "pairings.propose": CASEWORK,
+    "cards.pairing_pdf": CASEWORK,
+    "cards.select": CASEWORK,
+    "cards.batch": CASEWORK,
     "followups.index": CASEWORK,
     "followups.panel": CASEWORK,
     "followups.new": CASEWORK,
@@ -165,6 +168,11 @@ def can_view_pairing(user, pairing) -> bool:
 
 def can_move_pairing(user, pairing) -> bool:
     return can_view_pairing(user, pairing)
+
+
+def can_print_cards(user, pairing) -> bool:
+    """Whoever may act on a pairing may print its cards (once both said yes: crm.cards.services)."""
+    return can_move_pairing(user, pairing)
 
 
 def can_reopen_pairing(user, pairing) -> bool:
