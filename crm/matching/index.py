@@ -190,59 +190,80 @@ class SuggestionIndex:
     # -- asking ----------------------------------------------------------------------------
     def eligible_mask(self, a: Profile, narrow: Narrow = ANY) -> np.ndarray:
         """Candidates passing every hard filter both ways (and the narrowing), as a bool array."""
+        m = np.zeros(len(self.ids), dtype=bool)
+        m[self.eligible_rows(a, narrow)] = True
+        return m
+
+    def eligible_rows(self, a: Profile, narrow: Narrow = ANY) -> np.ndarray:
+        """Rows of the candidates passing every hard filter both ways (and the narrowing).
+
+        The cheap, selective rules (status, gender, both age ranges) run over the whole pool;
+        the others only over the rows that are left.
+        """
         c, v, limit = self.cols, self.vocab, self.rules.open_limit
-        n = len(self.ids)
+        none = np.zeros(0, dtype=np.int64)
         if not (a.active and a.verified and a.consented and not a.in_relationship_or_later and not a.opted_out
-                and (limit is None or a.open_introductions < limit)) or n == 0:
-            return np.zeros(n, dtype=bool)
-        m = c["eligible"] & (c["gender"] != v.genders.get(a.gender, -2)) & (self.ids != a.id)
-        # branch rule, both ways
-        m &= np.isin(c["branch"], np.fromiter(a.pool, dtype=np.int64, count=len(a.pool)))
+                and (limit is None or a.open_introductions < limit)) or len(self.ids) == 0:
+            return none
+        p = a.prefs
+        age = c["age"]
+        lo = max(_opt(p.age_min, _LOW), _opt(narrow.age_min, _LOW))
+        hi = min(_opt(p.age_max, _HIGH), _opt(narrow.age_max, _HIGH))
+        m = c["eligible"] & (c["gender"] != v.genders.get(a.gender, -2))
+        if lo > _LOW:
+            m &= age >= lo
+        if hi < _HIGH:
+            m &= age <= hi
+        m &= (c["age_min"] <= a.age) & (c["age_max"] >= a.age)
+        rows = np.flatnonzero(m)
+
+        def keep(cond):
+            nonlocal rows
+            rows = rows[cond]
+
+        # branch rule, both ways: the candidate's branch is in a's pool, a's branch in theirs
         col = v.branches.column(a.branch_id)
         if col is None:
-            return np.zeros(n, dtype=bool)
-        m &= ((c["pool"][:, col[0]] >> col[1]) & np.uint64(1)).astype(bool)
-        # age, both ways
-        p = a.prefs
-        m &= (c["age"] >= _opt(p.age_min, _LOW)) & (c["age"] <= _opt(p.age_max, _HIGH))
-        m &= (c["age_min"] <= a.age) & (a.age <= c["age_max"])
+            return none
+        allowed = np.isin(c["branch"][rows], np.fromiter(a.pool, dtype=np.int64, count=len(a.pool)))
+        keep(allowed & ((c["pool"][rows, col[0]] >> col[1]) & np.uint64(1)).astype(bool))
         # districts
         if p.districts:
-            m &= _intersects(c["areas"], v.areas.mask(p.districts))
-        m &= ~c["has_pref_areas"] | _intersects(c["pref_areas"], v.areas.mask(a.areas))
+            keep(_intersects(c["areas"][rows], v.areas.mask(p.districts)))
+        keep(~c["has_pref_areas"][rows] | _intersects(c["pref_areas"][rows], v.areas.mask(a.areas)))
         # divorced and children
         if not p.accepts_divorced:
-            m &= ~c["divorced"]
+            keep(~c["divorced"][rows])
         if a.marital == DIVORCED:
-            m &= c["acc_div"]
+            keep(c["acc_div"][rows])
         if not p.accepts_children:
-            m &= ~c["children"]
+            keep(~c["children"][rows])
         if a.children_count > 0:
-            m &= c["acc_child"]
+            keep(c["acc_child"][rows])
         # height
         if p.height_min is not None or p.height_max is not None:
-            m &= (c["height"] >= 0) & (c["height"] >= _opt(p.height_min, _LOW)) & \
-                 (c["height"] <= _opt(p.height_max, _HIGH))
+            h = c["height"][rows]
+            keep((h >= 0) & (h >= _opt(p.height_min, _LOW)) & (h <= _opt(p.height_max, _HIGH)))
         if a.height is None:
-            m &= ~c["h_any"]
+            keep(~c["h_any"][rows])
         else:
-            m &= (c["h_min"] <= a.height) & (a.height <= c["h_max"])
+            keep((c["h_min"][rows] <= a.height) & (c["h_max"][rows] >= a.height))
         # education
         if p.min_education_rank is not None:
-            m &= c["edu"] >= p.min_education_rank
-        m &= c["min_edu"] <= a.education_rank
-        # narrowing chosen by the volunteer
+            keep(c["edu"][rows] >= p.min_education_rank)
+        keep(c["min_edu"][rows] <= a.education_rank)
+        # narrowing to an area chosen by the volunteer
         if narrow.area:
-            m &= _intersects(c["areas"], v.areas.mask({narrow.area})) if narrow.area in v.areas.pos else False
-        if narrow.age_min is not None:
-            m &= c["age"] >= narrow.age_min
-        if narrow.age_max is not None:
-            m &= c["age"] <= narrow.age_max
-        # never twice
+            if narrow.area not in v.areas.pos:
+                return none
+            keep(_intersects(c["areas"][rows], v.areas.mask({narrow.area})))
+        # never twice, never oneself
         done = [self.row[i] for i in self.paired.get(a.id, ()) if i in self.row]
+        if a.id in self.row:
+            done.append(self.row[a.id])
         if done:
-            m[done] = False
-        return m
+            keep(~np.isin(rows, done))
+        return rows
 
     def scores(self, a: Profile, rows: np.ndarray) -> np.ndarray:
         """Reciprocal scores of ``a`` with the candidates at ``rows``."""
@@ -306,7 +327,7 @@ class SuggestionIndex:
 
     def suggest(self, a: Profile, k: int = 20, narrow: Narrow = ANY) -> list[tuple[int, float]]:
         """The top ``k`` candidates for ``a`` as (id, score), best first, ties by id."""
-        rows = np.flatnonzero(self.eligible_mask(a, narrow))
+        rows = self.eligible_rows(a, narrow)
         if len(rows) == 0 or k <= 0:
             return []
         sc = self.scores(a, rows)
