@@ -17,6 +17,7 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from crm import database, web
+    app.url_map.converters["int"] = web.IdConverter  # before any route is added
     from crm.auth import policy
     from crm.extensions import babel, csrf, db, login_manager, migrate
     db.init_app(app)

@@ -8,6 +8,14 @@ from flask import current_app, g, has_request_context, render_template, request,
 from flask.cli import AppGroup
 from flask_babel import format_date, format_datetime
 from jinja2_fragments.flask import render_block
+from werkzeug.routing import IntegerConverter
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` URL parts: an id beyond 64 bits is simply not found (SQLite would raise OverflowError)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def is_htmx() -> bool:

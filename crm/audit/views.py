@@ -14,7 +14,7 @@ PAGE = 100
 def index():
     before = request.args.get("before", type=int)
     query = select(AuditEntry).options(joinedload(AuditEntry.actor)).order_by(AuditEntry.id.desc()).limit(PAGE)
-    if before:
+    if before and 0 < before < 2**63:  # larger ids overflow SQLite's integers
         query = query.where(AuditEntry.id < before)
     entries = list(db.session.scalars(query))
     return render("audit/index.html", "entries", entries=entries,

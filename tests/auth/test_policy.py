@@ -344,3 +344,24 @@ def test_who_sees_the_team(db, who, allowed):
 def test_an_endpoint_missing_from_the_table_is_refused(db):
     user = factories.make_user("admin")
     assert policy.route_allows(user, "no.such.endpoint") is False
+
+
+def _int_routes():
+    for route in ROUTES:
+        if route.int_arguments and policy.ROUTE_ACCESS.get(route.endpoint) not in (None, policy.PUBLIC):
+            yield pytest.param(route, id=f"{route.endpoint}-{route.method}")
+
+
+@pytest.mark.parametrize("route", list(_int_routes()))
+@pytest.mark.parametrize("huge", [2**63, 10**30])
+def test_ids_too_large_for_the_database_are_not_found(app, client, db, login_as, csrf, route, huge):
+    """Not a 500 from the database driver: an id beyond 64 bits cannot exist."""
+    login_as(factories.make_user(Role.VOLUNTEER | Role.COUNSELLOR | Role.SUPERVISOR | Role.ADMIN))
+    token = csrf()
+    values = {name: huge if name in route.int_arguments else "x" for name in route.arguments}
+    with app.test_request_context():
+        url = url_for(route.endpoint, **values)
+    before = dbstate.contents()
+    response = client.open(url, method=route.method, data={"csrf_token": token} if route.method != "GET" else None)
+    assert response.status_code == 404
+    assert dbstate.contents() == before
