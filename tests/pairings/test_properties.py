@@ -3,6 +3,7 @@
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from crm.errors import Refusal
@@ -20,6 +21,7 @@ from tests.factories import make_user
 from tests.pairings.helpers import proposed, two_sides
 
 actions = st.lists(st.one_of(
+    st.tuples(st.just("propose again"), st.booleans()),
     st.tuples(st.just("consent"), st.sampled_from("ab"), st.sampled_from([ConsentAnswer.YES, ConsentAnswer.NO])),
     st.tuples(st.just("move"), st.sampled_from(list(Stage)),
               st.sampled_from(["vol_a", "vol_b", "supervisor", "stranger"]),
@@ -50,6 +52,11 @@ def test_random_move_sequences_keep_the_invariants(db, app, ctx, steps):
     for step in steps:
         before = (pairing.stage, pairing.version, len(pairing.history))
         try:
+            if step[0] == "propose again":  # in either order, whatever the stage: always refused
+                first, second = (a, b) if step[1] else (b, a)
+                with pytest.raises(Refusal):
+                    services.propose_pairing(first, second, first.owner)
+                raise Refusal("refused as expected")
             if step[0] == "consent":
                 member, user = (a, vol_a) if step[1] == "a" else (b, vol_b)
                 services.record_consent(pairing, member, step[2], ConsentChannel.PHONE, {}, user)
@@ -60,6 +67,7 @@ def test_random_move_sequences_keep_the_invariants(db, app, ctx, steps):
             db.session.flush()
             assert (pairing.stage, pairing.version, len(pairing.history)) == before
         _check_invariants(pairing)
+        assert db.session.scalar(select(func.count(Pairing.id))) == 1
     db.session.rollback()
 
 
