@@ -85,7 +85,7 @@ def refusal_for(pairing: Pairing, to: Stage, user, *, note: str = "", close_reas
         return _l("Choose why the introduction is closed.")
     if to.is_introduced_or_later and not pairing.both_consented:
         return _l("Both members must say yes before they are introduced.")
-    if to in TAKEN or to is Stage.MARRIED:
+    if to.is_introduced_or_later:
         for m in pairing.members:
             if m.status is MemberStatus.CLOSED:
                 return _l("A member of this introduction has a closed case file.")

@@ -143,3 +143,13 @@ def test_followup_days_come_from_config(db, app, ctx, monkeypatch):
     both_yes(pairing, vol_a, vol_b, a, b)
     dues = db.session.scalars(select(FollowUp.due_on).where(FollowUp.pairing_id == pairing.id)).all()
     assert dues == [today() + timedelta(days=2)] * 2
+
+
+def test_a_member_whose_case_is_closed_cannot_be_introduced_or_move_on(db, app, ctx):
+    pairing, vol_a, vol_b, a, b = proposed()
+    both_yes(pairing, vol_a, vol_b, a, b)
+    b.status = MemberStatus.CLOSED
+    assert Stage.DATING not in pipeline.allowed_moves(pairing, vol_a)
+    with pytest.raises(Refusal, match="closed case file"):
+        pipeline.move(pairing, Stage.DATING, vol_a)
+    assert Stage.CLOSED in pipeline.allowed_moves(pairing, vol_a)
