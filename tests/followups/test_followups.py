@@ -93,3 +93,25 @@ def test_ics_escaping_and_folding():
     folded = ics.fold("SUMMARY:" + "回访" * 40)
     assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
     assert "".join(p[1:] if i else p for i, p in enumerate(folded.split("\r\n"))) == "SUMMARY:" + "回访" * 40
+
+
+def test_supervisors_see_their_branch_volunteers_see_only_their_own(client, login_as):
+    from tests.factories import make_branch
+    from tests.pairings.test_pages import switch
+
+    branch = make_branch()
+    volunteer = make_user("volunteer", branch=branch)
+    supervisor = make_user("supervisor", branch=branch)
+    outsider = make_user("volunteer")
+    with client.application.test_request_context():
+        create_followup(assignee=volunteer, member=make_member(owner=volunteer), due_on=today(),
+                        kind=FollowUpKind.OTHER, by=volunteer, title="本站的回访")
+        create_followup(assignee=outsider, member=make_member(owner=outsider), due_on=today(),
+                        kind=FollowUpKind.OTHER, by=outsider, title="外站的回访")
+    db.session.commit()
+    switch(client, login_as, supervisor)
+    page = client.get("/followups/?scope=branch").get_data(as_text=True)
+    assert "本站的回访" in page and "外站的回访" not in page
+    switch(client, login_as, outsider)
+    page = client.get("/followups/?scope=branch").get_data(as_text=True)
+    assert "外站的回访" in page and "本站的回访" not in page
