@@ -171,8 +171,10 @@ def can_move_pairing(user, pairing) -> bool:
 
 
 def can_print_cards(user, pairing) -> bool:
-    """Whoever may act on a pairing may print its cards (once both said yes: crm.cards.services)."""
-    return can_move_pairing(user, pairing)
+    """Introduction cards: whoever may act on a pairing, once both members said yes and while it is
+    introduced or later (crm.cards.services.print_refusal says why not)."""
+    return (pairing.both_consented and pairing.stage.is_introduced_or_later
+            and can_move_pairing(user, pairing))
 
 
 def can_reopen_pairing(user, pairing) -> bool:

@@ -13,6 +13,6 @@ class BatchForm(FlaskForm):
         ids = []
         for raw in raw_values:
             raw = (raw or "").strip()
-            if raw.isascii() and raw.isdigit() and len(raw) < 10:
+            if raw.isascii() and raw.isdigit() and len(raw) <= 18:
                 ids.append(int(raw))
         return list(dict.fromkeys(ids))

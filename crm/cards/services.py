@@ -95,12 +95,14 @@ def cards_for(pairing: Pairing) -> list[CardSide]:
 
 def print_refusal(user, pairing: Pairing):
     """Why ``user`` may not print this pairing's cards now, or None."""
-    if not policy.can_print_cards(user, pairing):
+    if not policy.can_move_pairing(user, pairing):
         return _l("You may not print the cards of this introduction.")
     if not pairing.both_consented:
         return _l("Introduction cards can be printed only after both members have said yes.")
     if not pairing.stage.is_introduced_or_later:
         return _l("This introduction is closed; its cards can no longer be printed.")
+    if not policy.can_print_cards(user, pairing):  # the rule itself; the checks above name the reason
+        return _l("You may not print the cards of this introduction.")
     return None
 
 

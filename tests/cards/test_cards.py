@@ -1,0 +1,247 @@
+"""Introduction cards: content and privacy, the font, page size, refusals, batches and the audit log."""
+
+import io
+import logging
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from crm.audit.models import AuditEntry
+from crm.cards import pdf
+from crm.cards.services import CardSide
+from crm.extensions import db
+from crm.pairings.models import PairingCloseReason, Stage
+from crm.pairings.pipeline import move
+from tests.cards.helpers import MARKERS, consent, introduced, pdf_fonts, pdf_pages_text
+from tests.factories import make_member
+
+PRIVACY = "This card is for you alone. Please do not forward, copy or photograph it."
+A6_POINTS = (105 / 25.4 * 72, 148 / 25.4 * 72)
+needs_poppler = pytest.mark.skipif(not shutil.which("pdffonts"), reason="poppler-utils is not installed")
+
+
+def _zh(app, msgid):
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        return _(msgid)
+
+
+def _get_cards(client, pairing):
+    response = client.get(f"/pairings/{pairing.id}/cards.pdf")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/pdf"
+    return response.data
+
+
+def test_card_shows_the_shared_profile_and_nothing_unconsented(app, client, login_as):
+    pairing, vol_a, vol_b, a, b = introduced()
+    login_as(vol_a)
+    card_for_a, card_for_b = pdf_pages_text(_get_cards(client, pairing))
+
+    assert "欧女士" in card_for_a  # courtesy name of B: full name not consented
+    assert "张先生" in card_for_a  # addressed to A
+    for marker in MARKERS.values():
+        assert marker not in card_for_a and marker not in card_for_b
+    assert "杭州市西湖区" in card_for_a and "喜欢周末爬山和拍照" in card_for_a
+    assert "杭州市总工会职工服务中心" in card_for_a
+    assert "王红" in card_for_a and "13900002222" in card_for_a  # A's own volunteer
+    assert "赵敏" in card_for_b and "13900003333" in card_for_b
+    assert pairing.reference in card_for_a and pairing.reference in card_for_b
+    flat = re.sub(r"\s+", "", card_for_a)
+    assert re.sub(r"\s+", "", _zh(app, PRIVACY)) in flat
+    for interest in ("Hiking", "Reading", "Photography"):
+        assert re.sub(r"\s+", "", _zh(app, interest)) in flat
+
+
+def test_consented_fields_are_printed_for_the_other_side_only(client, login_as):
+    pairing, vol_a, *_ = introduced(shares_b=tuple(MARKERS))
+    login_as(vol_a)
+    card_for_a, card_for_b = pdf_pages_text(_get_cards(client, pairing))
+    for field, marker in MARKERS.items():
+        assert marker in card_for_a
+        if field != "share_full_name":  # B's own card is addressed to B by the name B agreed to share
+            assert marker not in card_for_b
+    assert "欧女士" not in card_for_a
+
+
+def test_card_language_follows_the_user(client, login_as):
+    pairing, vol_a, *_ = introduced()
+    login_as(vol_a)
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    text = pdf_pages_text(_get_cards(client, pairing))[0]
+    assert "Introduction card" in text and "do not forward" in text and "Hiking" in text
+
+
+def test_first_meeting_is_drawn_from_shared_interests(app, client, login_as):
+    pairing, vol_a, *_ = introduced()  # both like hiking
+    login_as(vol_a)
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    text = re.sub(r"\s+", " ", pdf_pages_text(_get_cards(client, pairing))[0])
+    assert "A weekend walk on a lakeside or hill trail" in text
+    assert "You both enjoy: Hiking" in text
+
+
+def test_two_a6_pages_real_font_embedded_as_subset_and_no_missing_glyphs(client, login_as, caplog, tmp_path):
+    pairing, vol_a, *_ = introduced()
+    login_as(vol_a)
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        data = _get_cards(client, pairing)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    pages = PdfReader(io.BytesIO(data)).pages
+    assert len(pages) == 2
+    for page in pages:
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A6_POINTS, abs=0.5)
+    if shutil.which("pdffonts"):
+        fonts = pdf_fonts(data, tmp_path)
+        assert re.search(r"^[A-Z]{6}\+Noto-Sans-CJK-SC\s.*\byes\s+yes\s+yes\b", fonts, re.M), fonts
+    assert len(data) < 600_000
+
+
+def test_refused_with_a_message_before_both_said_yes(client, login_as):
+    from tests.pairings.helpers import proposed
+    pairing, vol_a, vol_b, a, b = proposed()
+    consent(pairing, a, vol_a)
+    db.session.commit()
+    login_as(vol_a)
+    response = client.get(f"/pairings/{pairing.id}/cards.pdf")
+    assert response.status_code == 403
+    assert _("Introduction cards can be printed only after both members have said yes.") in response.get_data(as_text=True)
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "pairing.print_cards")).all() == []
+    assert "print-cards" not in client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
+
+
+def test_closed_introduction_prints_no_cards(client, login_as):
+    pairing, vol_a, *_ = introduced()
+    move(pairing, Stage.CLOSED, vol_a, note="不合适", close_reason=PairingCloseReason.NO_CHEMISTRY)
+    db.session.commit()
+    login_as(vol_a)
+    assert client.get(f"/pairings/{pairing.id}/cards.pdf").status_code == 403
+
+
+def test_someone_elses_pairing_is_not_found(client, login_as):
+    pairing, *_ = introduced()
+    login_as("volunteer")
+    assert client.get(f"/pairings/{pairing.id}/cards.pdf").status_code == 404
+    assert client.get("/pairings/999999/cards.pdf").status_code == 404
+
+
+def test_printing_is_audited_and_linked_from_the_detail_page(client, login_as):
+    pairing, vol_a, *_ = introduced()
+    login_as(vol_a)
+    page = client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
+    assert f"/pairings/{pairing.id}/cards.pdf" in page
+    _get_cards(client, pairing)
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "pairing.print_cards")).one()
+    assert (entry.actor_id, entry.object_type, entry.object_id) == (vol_a.id, "pairings", pairing.id)
+
+
+def _three_introductions():
+    first = introduced()
+    pairings = [first[0]]
+    vol_a, vol_b = first[1], first[2]
+    for _n in range(2):
+        from crm.members.models import Gender
+        from crm.pairings import services
+        a = make_member(owner=vol_a, gender=Gender.MALE)
+        b = make_member(owner=vol_b, gender=Gender.FEMALE)
+        p = services.propose_pairing(a, b, vol_a)
+        consent(p, a, vol_a)
+        consent(p, b, vol_b)
+        pairings.append(p)
+    db.session.commit()
+    return pairings, vol_a, vol_b
+
+
+def test_batch_prints_two_pages_per_pairing_and_audits_each(client, login_as, csrf):
+    pairings, vol_a, _vol_b = _three_introductions()
+    login_as(vol_a)
+    assert all(f'value="{p.id}"' in client.get("/cards").get_data(as_text=True) for p in pairings)
+    response = client.post("/cards/batch", data={"csrf_token": csrf(), "pairing_id": [str(p.id) for p in pairings]})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert len(PdfReader(io.BytesIO(response.data)).pages) == 2 * len(pairings)
+    assert response.headers["X-Cards-Skipped"] == "0"
+    audited = db.session.scalars(select(AuditEntry.object_id).where(AuditEntry.action == "pairing.print_cards")).all()
+    assert sorted(audited) == sorted(p.id for p in pairings)
+
+
+def test_batch_skips_and_reports_what_may_not_be_printed(client, login_as, csrf):
+    from tests.pairings.helpers import proposed
+    pairings, vol_a, _vol_b = _three_introductions()
+    from crm.members.models import Gender
+    from crm.pairings import services
+    waiting = proposed()[0]  # someone else's
+    mine_waiting = services.propose_pairing(make_member(owner=vol_a, gender=Gender.MALE),
+                                            make_member(owner=_vol_b), vol_a)  # only proposed
+    db.session.commit()
+    login_as(vol_a)
+    ids = [pairings[0].id, waiting.id, mine_waiting.id, 10**12]
+    response = client.post("/cards/batch", data={"csrf_token": csrf(), "pairing_id": [str(i) for i in ids] + ["x"]})
+    assert response.status_code == 200
+    assert len(PdfReader(io.BytesIO(response.data)).pages) == 2
+    assert response.headers["X-Cards-Skipped"] == "3"
+    page = client.get("/cards").get_data(as_text=True)
+    assert f"#{waiting.id}" in page and f"#{10**12}" in page and mine_waiting.reference in page
+    assert waiting.reference not in page  # someone else's pairing reads like an unknown one
+
+
+def test_batch_with_nothing_printable_says_so_and_prints_nothing(client, login_as, csrf):
+    login_as("volunteer")
+    response = client.post("/cards/batch", data={"csrf_token": csrf()})
+    assert response.status_code == 422
+    assert _("Choose at least one introduction to print.") in response.get_data(as_text=True)
+    response = client.post("/cards/batch", data={"csrf_token": csrf(), "pairing_id": ["424242"]})
+    assert response.status_code == 422
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "pairing.print_cards")).all() == []
+
+
+def test_fetcher_serves_static_files_only(app):
+    fetcher = pdf.StaticOnlyFetcher(Path(app.static_folder))
+    css = (Path(app.static_folder) / "cards" / "card.css").as_uri()
+    assert b"@page" in fetcher.fetch(css).read()
+    for url in ("http://example.com/x.png", "https://127.0.0.1/", "file:///etc/passwd",
+                (Path(app.static_folder) / ".." / "crm" / "config.py").as_uri(), "data:text/plain,hi"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+
+
+def test_outside_resources_in_a_card_are_not_fetched(app, caplog):
+    html = '<html lang="zh-CN"><body><img src="http://203.0.113.9/t.png"><img src="file:///etc/hostname">你好</body></html>'
+    with app.test_request_context(), caplog.at_level(logging.WARNING, logger="weasyprint"):
+        data = pdf.html_to_pdf(html)
+    assert data.startswith(b"%PDF")
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "203.0.113.9" in messages and "/etc/hostname" in messages  # refused, not fetched
+
+
+def test_font_is_resolved_to_the_noto_cjk_package():
+    if not shutil.which("fc-match"):
+        pytest.skip("fontconfig tools are not installed")
+    assert pdf.check_font()
+    assert "NotoSansCJK" in pdf.font_file()
+
+
+@needs_poppler
+def test_a_card_as_png_for_looking_at(app, db):
+    """Writes test-artifacts/card-*.png (git-ignored): open it to see the card as printed."""
+    card = CardSide(reference="QQ-000123", introduced_on="2026年11月23日", branch_name="杭州市总工会职工服务中心",
+                    branch_phone=None, recipient_name="张先生", name="李女士", gender="女", age=31,
+                    occupation="IT 与软件", education="本科", work_area="杭州市西湖区", home_area="杭州市滨江区",
+                    height_cm=165, interests=("徒步", "读书", "摄影", "茶艺"), shared_interests=("徒步",),
+                    self_intro="我是一名软件工程师，周末喜欢去西湖边走走，也喜欢读历史书。希望遇到真诚、有责任心的人。",
+                    phone="13800001111", wechat_id=None, employer=None, suggestion="周末去西湖边徒步",
+                    volunteer_name="王红", volunteer_phone="13900002222")
+    with app.test_request_context():
+        data = pdf.render_cards([card])
+    out = Path(app.root_path).parent / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    (out / "card.pdf").write_bytes(data)
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(out / "card.pdf"), str(out / "card")], check=True)
+    assert (out / "card.png").stat().st_size > 10_000
