@@ -86,10 +86,23 @@ def member_page(user, filters: MemberFilters, page: int, per_page: int):
     return rows, (rows[0].total if rows else 0)
 
 
+_VERIFIED_BY = ("realname_verified_by_id", "employer_verified_by_id", "pledge_recorded_by_id",
+                "consent_recorded_by_id")
+
+
 def case_file(member_id: int) -> Member | None:
-    return db.session.scalars(
-        select(Member).options(joinedload(Member.owner), joinedload(Member.branch))
+    """The member with owner and branch, and the names of whoever verified it, in one statement."""
+    names = [select(User.display_name).where(User.id == getattr(Member, attr)).scalar_subquery()
+             for attr in _VERIFIED_BY]
+    row = db.session.execute(
+        select(Member, *names).options(joinedload(Member.owner), joinedload(Member.branch))
         .where(Member.id == member_id)).first()
+    if row is None:
+        return None
+    member = row[0]
+    member.loaded_verifier_names = {getattr(member, attr): name for attr, name in zip(_VERIFIED_BY, row[1:],
+                                                                                       strict=True) if name}
+    return member
 
 
 def recent_notes(member_id: int) -> list[Note]:
@@ -107,10 +120,10 @@ def assignment_history(member_id: int) -> list[Assignment]:
 
 
 def verifier_names(member: Member) -> dict[int, str]:
-    ids = {member.realname_verified_by_id, member.employer_verified_by_id,
-           member.pledge_recorded_by_id, member.consent_recorded_by_id} - {None}
-    if not ids:
-        return {}
+    ids = {getattr(member, attr) for attr in _VERIFIED_BY} - {None}
+    loaded = getattr(member, "loaded_verifier_names", None)
+    if not ids or (loaded is not None and ids == set(loaded)):  # case_file() read them already
+        return loaded or {}
     return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 

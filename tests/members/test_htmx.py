@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from crm.auth.models import Role, User
 from crm.members.models import Member, Note
 from tests import dbstate, factories
 
@@ -116,6 +117,8 @@ def test_verifying_with_htmx_returns_the_verification_panel(client, db, supervis
     assert response.status_code == 200 and _is_fragment(response)
     assert body.lstrip().startswith('<section class="panel" id="verification"')
     assert body.count("✓") == 1 and "Verification recorded." in body
+    supervisor_name = db.session.scalar(select(User.display_name).where(User.roles == Role.SUPERVISOR))
+    assert supervisor_name in body  # who verified, read after the change
 
 
 def test_a_refused_verification_with_htmx_shows_the_reason_in_the_panel(client, db, supervised_member, csrf):
