@@ -1,6 +1,8 @@
 """Issue 3 journey in the system Chromium: two volunteers take an introduction from the proposal
 to `introduced` (each records their own member's answer), then move it to `dating`."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -8,6 +10,7 @@ from sqlalchemy import select
 from crm.members.models import Gender
 from crm.pairings.models import Pairing, Stage
 from tests.browser.conftest import log_in
+from tests.cards.helpers import pdf_pages_text
 from tests.factories import make_branch, make_member, make_user
 
 pytestmark = pytest.mark.browser
@@ -61,6 +64,13 @@ def test_two_volunteers_take_a_pairing_from_proposal_to_dating(db, fresh_context
     expect(second.locator("main")).to_contain_text("赵先生")  # courtesy name: full name not shared
     expect(second.locator("main")).to_contain_text(groom.phone)
     shot(second, "introduced")
+
+    # Print the introduction cards: one A6 card per member, each showing only what the other agreed to.
+    with second.expect_download() as download:
+        second.locator("#print-cards").click()
+    card_for_groom, card_for_bride = pdf_pages_text(Path(download.value.path()).read_bytes())
+    assert "孙女士" in card_for_groom and "sunyating_88" in card_for_groom and "孙雅婷" not in card_for_groom
+    assert "赵先生" in card_for_bride and groom.phone in card_for_bride and "赵明远" not in card_for_bride
 
     first.reload()
     expect(first.locator("main")).to_contain_text("sunyating_88")
