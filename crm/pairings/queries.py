@@ -111,7 +111,7 @@ def member_pairings(member_id: int) -> list[Pairing]:
     return list(db.session.scalars(
         select(Pairing).options(joinedload(Pairing.member_a).joinedload(Member.owner),
                                 joinedload(Pairing.member_b).joinedload(Member.owner),
-                                selectinload(Pairing.consents))
+                                joinedload(Pairing.consents))
         .where(or_(Pairing.member_low_id == member_id, Pairing.member_high_id == member_id))
         .order_by(Pairing.created_at.desc())).unique())
 
