@@ -33,9 +33,11 @@ def create_app(config=None):
     from crm.cards import bp as cards_bp
     from crm.counselling import bp as counselling_bp
     from crm.followups import bp as followups_bp
+    from crm.matching.views import bp as matching_bp
     from crm.members import bp as members_bp
     from crm.pairings import bp as pairings_bp
-    for bp in (auth_bp, members_bp, audit_bp, admin_bp, pairings_bp, followups_bp, counselling_bp, cards_bp):
+    for bp in (auth_bp, members_bp, audit_bp, admin_bp, pairings_bp, followups_bp, counselling_bp, cards_bp,
+               matching_bp):
         app.register_blueprint(bp)
 
     policy.init_app(app)

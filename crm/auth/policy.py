@@ -44,6 +44,8 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "pairings.board": CASEWORK,
     "pairings.inbox": CASEWORK,
     "pairings.propose": CASEWORK,
+    "matching.suggestions": CASEWORK,
+    "matching.why_not": CASEWORK,
     "cards.pairing_pdf": CASEWORK,
     "cards.select": CASEWORK,
     "cards.batch": CASEWORK,
@@ -202,6 +204,15 @@ def visible_pairings_clause(user, low, high):
     if user.has_role(Role.VOLUNTEER):
         conditions += [low.owner_id == user.id, high.owner_id == user.id]
     return or_(*conditions) if conditions else false()
+
+
+def can_see_candidate(user, member) -> bool:
+    """See ``member``'s candidate view (no identity): their own case files, or any member of a
+    branch they may propose to (used by "why is X not suggested?")."""
+    if can_view_member(user, member):
+        return True
+    allowed = proposable_branch_ids(user) if user.roles & CASEWORK else []
+    return allowed is None or member.branch_id in allowed
 
 
 def proposable_branch_ids(user) -> list[int] | None:

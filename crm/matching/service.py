@@ -1,0 +1,124 @@
+"""The engine inside the web app: a per-process index kept fresh, suggestions and "why not?".
+
+Freshness. Each worker process keeps one :class:`SuggestionIndex` and the database stamp it was
+built from (:func:`crm.matching.adapters.fingerprint`: member count and latest ``updated_at``,
+pairing count, latest ``stage_changed_at`` and id, branch count, today's date), read with one
+statement per request. When the stamp moved, the members updated since and the two members of
+every pairing created or moved since are re-read and updated in place; a deletion, a new
+branch, a new day or an index older than ``MATCHING_REBUILD_SECONDS`` rebuild it. Whatever the
+index says, the candidates it returns are re-checked against freshly read rows before they are
+shown, so a stale index can at worst show fewer candidates, never an ineligible one.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.matching import adapters
+from crm.matching.filters import Context, Rules, first_failure
+from crm.matching.index import SuggestionIndex
+from crm.matching.reasons import Reason
+from crm.matching.reference import ANY, Narrow
+from crm.matching.scoring import DEFAULT_WEIGHTS, explain
+from crm.members.models import Member
+from crm.members.projections import CandidateView
+from crm.pairings.models import Pairing
+
+_lock = threading.Lock()
+_cache: dict = {}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    number: int                   # the candidate's member id, shown as "candidate no."
+    view: CandidateView
+    score: float
+    strengths: list[Reason]
+    weak_points: list[Reason]
+
+
+def rules() -> Rules:
+    return Rules(open_limit=current_app.config.get("MATCHING_OPEN_LIMIT", 1))
+
+
+def _build(stamp):
+    profiles, pairs = adapters.load_profiles(db.session)
+    return SuggestionIndex(profiles, excluded_pairs=pairs, rules=rules(), weights=DEFAULT_WEIGHTS, version=stamp)
+
+
+def _refresh(index: SuggestionIndex, old, new) -> SuggestionIndex:
+    """Bring ``index`` from stamp ``old`` to ``new``: in place when only updates happened."""
+    day, members, updated, pairings, moved, last_id, branches = old
+    if (new[0] != day or new[1] < members or new[3] < pairings or new[6] != branches
+            or time.monotonic() - _cache.get("built", 0) > current_app.config.get("MATCHING_REBUILD_SECONDS", 600)):
+        _cache["built"] = time.monotonic()
+        return _build(new)
+    changed = set(db.session.scalars(select(Member.id).where(Member.updated_at >= updated))) if updated else set()
+    if moved is not None:
+        for low, high in db.session.execute(select(Pairing.member_low_id, Pairing.member_high_id).where(
+                (Pairing.stage_changed_at >= moved) | (Pairing.id > (last_id or 0)))):
+            changed |= {low, high}
+    else:
+        for low, high in db.session.execute(select(Pairing.member_low_id, Pairing.member_high_id)):
+            changed |= {low, high}
+    index.invalidate(changed)
+    profiles, pairs = adapters.load_profiles(db.session, changed)
+    for a, b in pairs:
+        index.add_pair(a, b)
+    index.update(profiles, version=new)
+    return index
+
+
+def current_index() -> SuggestionIndex:
+    stamp = adapters.fingerprint(db.session)
+    key = (current_app.import_name, str(db.engine.url))
+    with _lock:
+        index = _cache.get(key)
+        if index is None:
+            _cache["built"] = time.monotonic()
+            index = _cache[key] = _build(stamp)
+        elif index.version != stamp:
+            index = _cache[key] = _refresh(index, index.version, stamp)
+        return index
+
+
+def reset() -> None:
+    """Forget the cached index (tests, and after bulk imports that bypass updated_at)."""
+    with _lock:
+        _cache.clear()
+
+
+def _profiles(members, pools):
+    """Profiles of ORM members with pairing facts read now, and those facts' pairs."""
+    pairs, open_count, taken = adapters.pairing_facts(db.session, [m.id for m in members])
+    return {m.id: adapters.profile_from_row(m, pools, open_count, taken) for m in members}, frozenset(pairs)
+
+
+def suggestions(member: Member, narrow: Narrow = ANY, k: int = 20) -> list[Suggestion]:
+    """The top ``k`` for ``member``, each re-checked against rows read now (5 statements)."""
+    index = current_index()
+    pools = adapters.branch_pools(db.session)
+    mine, _ = _profiles([member], pools)
+    a = mine[member.id]
+    top = index.suggest(a, k=k + 10, narrow=narrow)
+    rows = list(db.session.scalars(select(Member).where(Member.id.in_([i for i, _ in top]))))
+    fresh, pairs = _profiles(rows + [member], pools)
+    by_id = {m.id: m for m in rows}
+    ctx = Context(pairs, index.rules)
+    ok = [(i, s) for i, s in top if i in fresh and narrow.admits(fresh[i])
+          and first_failure(fresh[a.id], fresh[i], ctx) is None][:k]
+    out = []
+    for i, s in ok:
+        good, weak = explain(fresh[a.id], fresh[i], index.interest_weights, index.weights)
+        out.append(Suggestion(i, CandidateView.from_member(by_id[i]), s, good, weak))
+    return out
+
+
+def why_not(member: Member, other: Member) -> Reason | None:
+    """The first hard filter that keeps ``other`` from ``member``'s suggestions (None: none does)."""
+    fresh, pairs = _profiles([member, other], adapters.branch_pools(db.session))
+    return first_failure(fresh[member.id], fresh[other.id], Context(pairs, rules()))

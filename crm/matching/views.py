@@ -1,0 +1,54 @@
+"""Suggestions on the case file: the ranked candidates with reasons, and "why is X not suggested?".
+
+The blueprint lives here, not in ``crm/matching/__init__.py``, so that the engine package itself
+imports without Flask.
+"""
+
+from flask import Blueprint, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from crm.auth import policy
+from crm.extensions import db
+from crm.matching import messages, service
+from crm.matching.forms import SuggestionFilterForm, WhyNotForm
+from crm.matching.reference import Narrow
+from crm.members.models import Member
+from crm.members.views import get_member_for
+from crm.web import is_htmx, render
+
+bp = Blueprint("matching", __name__)
+
+
+def _page(member, block=None, status=200, **ctx):
+    ctx.setdefault("form", SuggestionFilterForm(request.args))
+    ctx.setdefault("why", WhyNotForm(formdata=None))
+    return render("matching/suggestions.html", block=block if is_htmx() else None, member=member,
+                  messages=messages, **ctx), status
+
+
+@bp.route("/members/<int:member_id>/suggestions")
+def suggestions(member_id):
+    member = get_member_for(current_user, member_id, need="edit")
+    form = SuggestionFilterForm(request.args)
+    if not form.validate():
+        return _page(member, "results", 422, form=form, found=[])
+    narrow = Narrow(area=form.district.data or None, age_min=form.age_min.data, age_max=form.age_max.data)
+    return _page(member, "results", form=form, found=service.suggestions(member, narrow))
+
+
+@bp.route("/members/<int:member_id>/why-not")
+def why_not(member_id):
+    member = get_member_for(current_user, member_id, need="edit")
+    why = WhyNotForm(request.args)
+    if "other" not in request.args:
+        return _page(member, "why", why=why, found=None)
+    other = db.session.get(Member, why.other.data) if why.validate() else None
+    if why.other.data and not why.other.errors and (other is None or not policy.can_see_candidate(current_user, other)):
+        why.other.errors = [_("There is no candidate with this number.")]
+    if why.other.errors or other is None:
+        return _page(member, "why", 422, why=why, found=None)
+    reason = service.why_not(member, other)
+    answer = (messages.filter_message(reason, candidate_visible=policy.can_view_member(current_user, other))
+              if reason else _("No hard filter excludes this pair; the candidate ranks by score among the others."))
+    return _page(member, "why", why=why, answer=answer, excluded=reason is not None, found=None)
