@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from crm.auth import policy
+from crm.auth.models import Role
 from crm.clock import today
 from crm.errors import Refusal
 from crm.extensions import db
@@ -20,6 +21,9 @@ def index():
     form = FollowUpFilterForm(request.args)
     if not form.validate():
         form = FollowUpFilterForm(formdata=None)
+    manages_only = policy.can_view_team(current_user) and not current_user.has_role(Role.VOLUNTEER)
+    if manages_only and not request.args.get("scope"):
+        form.scope.data = "branch"  # a supervisor without a caseload follows up the whole branch
     scope, show = form.scope.data or "mine", form.show.data or "open"
     return render("followups/index.html", "list", form=form, items=queries.followups(current_user, scope, show),
                   complete_form=CompleteForm(), today=today(), show=show)
