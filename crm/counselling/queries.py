@@ -65,17 +65,20 @@ def readable_notes(user, referral: Referral) -> dict[int, str]:
 
 
 def panel_for(user, member_id: int) -> list[tuple[Referral, list[CounsellingSession]]]:
-    """The counselling panel of a case file: each referral of the member with its sessions. Two statements."""
-    referrals = list(db.session.scalars(
-        select(Referral).options(joinedload(Referral.counsellor))
-        .where(Referral.member_id == member_id).order_by(Referral.created_at.desc(), Referral.id.desc())))
-    by_referral = {r.id: [] for r in referrals}
-    if referrals:
-        for s in db.session.scalars(select(CounsellingSession)
-                                    .where(CounsellingSession.referral_id.in_(by_referral))
-                                    .order_by(CounsellingSession.held_on.desc(), CounsellingSession.id.desc())):
-            by_referral[s.referral_id].append(s)
-    return [(r, by_referral[r.id]) for r in referrals]
+    """The counselling panel of a case file: each referral of the member with its sessions, in one statement."""
+    rows = db.session.execute(
+        select(Referral, CounsellingSession)
+        .outerjoin(CounsellingSession, CounsellingSession.referral_id == Referral.id)
+        .options(joinedload(Referral.counsellor), joinedload(CounsellingSession.counsellor))
+        .where(Referral.member_id == member_id)
+        .order_by(Referral.created_at.desc(), Referral.id.desc(), CounsellingSession.held_on.desc(),
+                  CounsellingSession.id.desc())).all()
+    panel: dict[int, tuple[Referral, list]] = {}
+    for referral, session in rows:
+        panel.setdefault(referral.id, (referral, []))
+        if session is not None:
+            panel[referral.id][1].append(session)
+    return list(panel.values())
 
 
 @dataclass

@@ -204,5 +204,5 @@ def case_file_panel(member) -> dict:
     form = None
     if policy.can_refer_member(current_user, member):
         form = ReferralForm(formdata=None)
-        form.pairing_id.choices = _pairing_choices(member)
+        form.pairing_id.choices = []  # chosen on the referral page; the case file spares the query
     return {"counselling": queries.panel_for(current_user, member.id), "referral_form": form}
