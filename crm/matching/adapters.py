@@ -86,12 +86,12 @@ def profile_from_row(r, pools, open_count, taken, on=None) -> Profile:
             accepts_children=bool(r.pref_accepts_children)))
 
 
-def load_profiles(session, member_ids=None) -> tuple[list[Profile], set]:
+def load_profiles(session, member_ids=None, pools=None) -> tuple[list[Profile], set]:
     """Profiles of every member (or of ``member_ids``) and the pairs already introduced."""
     q = select(*COLUMNS)
     if member_ids is not None:
         q = q.where(Member.id.in_(list(member_ids)))
-    pools = branch_pools(session)
+    pools = pools if pools is not None else branch_pools(session)
     pairs, open_count, taken = pairing_facts(session, member_ids)
     on = today()
     return [profile_from_row(r, pools, open_count, taken, on) for r in session.execute(q)], pairs

@@ -12,7 +12,7 @@ shown, so a stale index can at worst show fewer candidates, never an ineligible 
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import current_app
 from sqlalchemy import select
@@ -46,8 +46,11 @@ def rules() -> Rules:
 
 
 def _build(stamp):
-    profiles, pairs = adapters.load_profiles(db.session)
-    return SuggestionIndex(profiles, excluded_pairs=pairs, rules=rules(), weights=DEFAULT_WEIGHTS, version=stamp)
+    pools = adapters.branch_pools(db.session)
+    profiles, pairs = adapters.load_profiles(db.session, pools=pools)
+    index = SuggestionIndex(profiles, excluded_pairs=pairs, rules=rules(), weights=DEFAULT_WEIGHTS, version=stamp)
+    index.branch_pools = pools  # branch pools change only with the branch count (rebuild)
+    return index
 
 
 def _refresh(index: SuggestionIndex, old, new) -> SuggestionIndex:
@@ -66,7 +69,7 @@ def _refresh(index: SuggestionIndex, old, new) -> SuggestionIndex:
         for low, high in db.session.execute(select(Pairing.member_low_id, Pairing.member_high_id)):
             changed |= {low, high}
     index.invalidate(changed)
-    profiles, pairs = adapters.load_profiles(db.session, changed)
+    profiles, pairs = adapters.load_profiles(db.session, changed, pools=index.branch_pools)
     for a, b in pairs:
         index.add_pair(a, b)
     index.update(profiles, version=new)
@@ -99,11 +102,18 @@ def _profiles(members, pools):
 
 
 def suggestions(member: Member, narrow: Narrow = ANY, k: int = 20) -> list[Suggestion]:
-    """The top ``k`` for ``member``, each re-checked against rows read now (5 statements)."""
+    """The top ``k`` for ``member``, each re-checked against rows read now.
+
+    Three statements: the index stamp, the candidates' rows, and the pairings of both sides.
+    The search itself takes ``member``'s pairing facts from the index; the re-check reads them.
+    """
     index = current_index()
-    pools = adapters.branch_pools(db.session)
-    mine, _ = _profiles([member], pools)
-    a = mine[member.id]
+    pools = index.branch_pools
+    a = adapters.profile_from_row(member, pools, {}, set())
+    cached = index.profiles.get(member.id)
+    if cached is not None:
+        a = replace(a, open_introductions=cached.open_introductions,
+                    in_relationship_or_later=a.in_relationship_or_later or cached.in_relationship_or_later)
     top = index.suggest(a, k=k + 10, narrow=narrow)
     rows = list(db.session.scalars(select(Member).where(Member.id.in_([i for i, _ in top]))))
     fresh, pairs = _profiles(rows + [member], pools)

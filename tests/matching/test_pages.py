@@ -159,4 +159,16 @@ def test_statement_count_does_not_grow_with_candidates(client, scene, count_quer
     with count_queries() as many:
         html = client.get(f"/members/{a.id}/suggestions").get_data(as_text=True)
     assert html.count('name="source" value="suggestion"') == 16
-    assert len(many) == len(few)
+    assert len(many) == len(few) <= 5  # case file, index stamp, candidate rows, pairings (+ session)
+
+
+def test_the_cached_index_follows_profile_and_pairing_changes_in_place(app, client, scene, csrf):
+    vol, a, b = scene
+    client.get(f"/members/{a.id}/suggestions")
+    index = service.current_index()
+    b.height_cm = 181
+    db.session.commit()
+    assert service.current_index() is index and index.profiles[b.id].height == 181
+    client.post(f"/pairings/propose/{a.id}", data={"csrf_token": csrf(), "member_id": b.id, "source": "suggestion"})
+    assert service.current_index() is index
+    assert index.profiles[a.id].open_introductions == 1 and b.id in index.paired[a.id]
