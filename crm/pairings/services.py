@@ -27,6 +27,7 @@ from crm.pairings.models import (
     PairingConsent,
     Source,
     Stage,
+    StageChange,
 )
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,6 @@ def propose_pairing(a, b, by, source: Source = Source.MANUAL, *, ask_now: bool =
     pairing.consents = [PairingConsent(member=m, asked_at=at) for m in (low, high)]
     db.session.add(pairing)
     db.session.flush()
-    from crm.pairings.models import StageChange
     db.session.add(StageChange(pairing=pairing, from_stage=None, to_stage=pairing.stage, at=at, by_id=by.id))
     record(by, "pairing.propose", pairing, source=source.value, members=[low.id, high.id])
     db.session.flush()
@@ -97,6 +97,7 @@ def record_consent(pairing: Pairing, member, answer: ConsentAnswer, channel: Con
         setattr(consent, name, bool(shares.get(name)) and answer is ConsentAnswer.YES)
     record(by, "pairing.consent", pairing, member=member.id, answer=answer.value, channel=channel.value,
            shares=[n for n in SHARE_FIELDS if getattr(consent, n)])
+    log.info("consent %r recorded by %r", consent, by)
     if answer is ConsentAnswer.NO:
         pipeline.move(pairing, Stage.CLOSED, by, close_reason=PairingCloseReason.DECLINED)
     elif pairing.both_consented:
