@@ -5,6 +5,9 @@ requested as each role, with its URL arguments filled from the seeded records, a
 as an htmx fragment. A marker written into the notes must appear only in the author's responses.
 """
 
+import io
+import zipfile
+
 import pytest
 from flask import url_for
 from werkzeug.routing import IntegerConverter
@@ -44,6 +47,18 @@ def _crawl_urls(app, world, records):
     return urls
 
 
+def _text(response) -> str:
+    """What a person could read in the response: the page, a PDF's text, or the files of an export."""
+    data = response.get_data()
+    if response.mimetype == "application/pdf":
+        from pypdf import PdfReader
+        return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    if data[:2] == b"PK":  # xlsx and other zipped exports
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "\n".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+    return data.decode("utf-8", "replace")
+
+
 @pytest.fixture
 def records(world):
     partner = make_member(owner=world.other_volunteer, name="周明")
@@ -71,7 +86,7 @@ def test_the_notes_marker_appears_only_in_the_authors_pages(app, world, records,
                 crashed.append((url, repr(error)))
                 db.session.rollback()
                 continue
-            body = response.get_data(as_text=True)
+            body = _text(response)
             if MARKER in body:
                 seen_in.append(url)
             if "会员愿意继续沟通" in body:  # the shareable summary: proof the crawl reached the records
