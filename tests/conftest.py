@@ -5,12 +5,27 @@ import os
 from contextlib import contextmanager
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from crm import create_app
 from crm.config import TestConfig
 from crm.extensions import db as _db
 from tests import factories
+
+
+class FreshUserClient(FlaskClient):
+    """Each request loads the signed-in user from its own cookie, as in production.
+
+    The test holds an app context that the client's requests share, so without this Flask-Login's
+    user cached in ``g`` leaks from one request to the next, even to a client with no cookie at all.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +40,7 @@ def app(database_url):
         SQLALCHEMY_DATABASE_URI = database_url
 
     app = create_app(Config)
+    app.test_client_class = FreshUserClient
     with app.app_context():
         from flask_migrate import downgrade, upgrade
         if database_url.startswith("postgresql"):

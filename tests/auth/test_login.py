@@ -195,3 +195,11 @@ def test_signed_in_pages_are_not_cached(client, db, login_as):
     assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
     login_as("volunteer")
     assert client.get("/members/").headers["Cache-Control"] == "no-store"
+
+
+def test_another_browser_without_the_cookie_is_not_signed_in(app, client, db, login_as):
+    """Guards the test harness too: the signed-in user must not leak from one test client to another."""
+    login_as("volunteer")
+    assert client.get("/members/").status_code == 200
+    assert app.test_client().get("/members/").status_code == 302
+    assert client.get("/members/").status_code == 200
