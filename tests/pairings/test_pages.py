@@ -33,7 +33,8 @@ def sides(db):
 
 def _pages(client, pairing_id, member_id):
     urls = [f"/pairings/{pairing_id}", "/pairings/board", "/pairings/inbox", f"/members/{member_id}",
-            "/followups/", "/followups/?show=done", "/pairings/board?show_closed=y"]
+            "/followups/", "/followups/?show=done", "/pairings/board?show_closed=y",
+            f"/pairings/propose/{member_id}", f"/pairings/propose/{member_id}?age_min=18"]
     pages = {}
     for url in urls:
         response = client.get(url)
