@@ -4,6 +4,7 @@ A ``CardSide`` is flat text: the card template receives only what may be printed
 reach a name, phone number or employer the other member did not agree to share.
 """
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -55,6 +56,12 @@ def _area(city: str, district: str) -> str:
     return f"{city}{district}" if district else city
 
 
+def printable_text(text: str | None) -> str:
+    """Member-written text without pictographs outside the BMP (emoji): the card fonts have no
+    glyph for them and would print empty boxes."""
+    return "".join(ch for ch in (text or "") if ord(ch) < 0x10000 or unicodedata.category(ch)[0] in "LNP").strip()
+
+
 def _interest_label(key: str) -> str:
     return str(vocab.INTERESTS.get(key, key))
 
@@ -82,7 +89,7 @@ def card_side(pairing: Pairing, recipient: Member) -> CardSide:
         home_area=_area(view.home_city, view.home_district), height_cm=view.height_cm,
         interests=tuple(_interest_label(k) for k in shared + [k for k in view.interests if k not in shared]),
         shared_interests=tuple(_interest_label(k) for k in shared),
-        self_intro=(view.self_intro or "").strip(),
+        self_intro=printable_text(view.self_intro),
         phone=shown.phone, wechat_id=shown.wechat_id, employer=shown.employer,
         suggestion=suggestion,
         volunteer_name=owner.display_name if owner else "", volunteer_phone=owner.phone if owner else None)

@@ -13,9 +13,9 @@ from crm.extensions import db
 from crm.web import render
 
 
-def _pdf(data: bytes, filename: str) -> Response:
+def _pdf(data: bytes, filename: str, disposition: str = "inline") -> Response:
     return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+                    headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
 
 
 @bp.route("/pairings/<int:pairing_id>/cards.pdf")
@@ -65,7 +65,7 @@ def batch():
                 flash(ngettext("%(num)d introduction was not printed: %(list)s",
                                "%(num)d introductions were not printed: %(list)s",
                                len(skipped), list="; ".join(skipped)), "warning")
-            response = _pdf(data, "introduction-cards.pdf")
+            response = _pdf(data, "introduction-cards.pdf", "attachment")  # a file to keep, not a page
             response.headers["X-Cards-Skipped"] = str(len(skipped))
             return response
         error = _("None of the chosen introductions can be printed: %(list)s", list="; ".join(skipped))

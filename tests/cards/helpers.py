@@ -17,9 +17,9 @@ MARKERS = {"share_full_name": "欧阳琇莹", "share_phone": "13977001234", "sha
            "share_employer": "琥珀标记机械有限公司"}
 
 
-def introduced(shares_b=(), shares_a=(), **b_overrides):
+def introduced(shares_b=(), shares_a=(), branch_name="杭州市总工会职工服务中心", **b_overrides):
     """An introduced pairing: A (male, 张) and B (female, with the markers), each with a volunteer."""
-    branch = make_branch(name="杭州市总工会职工服务中心", phone="0571-87000000")
+    branch = make_branch(name=branch_name, phone="0571-87000000")
     vol_a = make_user("volunteer", branch=branch, display_name="王红", phone="13900002222")
     vol_b = make_user("volunteer", branch=branch, display_name="赵敏", phone="13900003333")
     a = make_member(owner=vol_a, gender=Gender.MALE, name="张建国", interests=["hiking", "tea", "films"])
@@ -33,6 +33,20 @@ def introduced(shares_b=(), shares_a=(), **b_overrides):
     consent(pairing, b, vol_b, shares_b)
     db.session.commit()
     return pairing, vol_a, vol_b, a, b
+
+
+def more_introductions(vol_a, vol_b, n: int):
+    """``n`` more introduced pairings between members of the same two volunteers."""
+    pairings = []
+    for _ in range(n):
+        a = make_member(owner=vol_a, gender=Gender.MALE)
+        b = make_member(owner=vol_b, gender=Gender.FEMALE)
+        pairing = services.propose_pairing(a, b, vol_a)
+        consent(pairing, a, vol_a)
+        consent(pairing, b, vol_b)
+        pairings.append(pairing)
+    db.session.commit()
+    return pairings
 
 
 def consent(pairing, member, by, shares=(), answer=ConsentAnswer.YES):

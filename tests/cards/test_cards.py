@@ -19,7 +19,7 @@ from crm.cards.services import CardSide
 from crm.extensions import db
 from crm.pairings.models import PairingCloseReason, Stage
 from crm.pairings.pipeline import move
-from tests.cards.helpers import MARKERS, consent, introduced, pdf_fonts, pdf_pages_text
+from tests.cards.helpers import MARKERS, consent, introduced, more_introductions, pdf_fonts, pdf_pages_text
 from tests.factories import make_member
 
 PRIVACY = "This card is for you alone. Please do not forward, copy or photograph it."
@@ -105,6 +105,22 @@ def test_two_a6_pages_real_font_embedded_as_subset_and_no_missing_glyphs(client,
     assert len(data) < 600_000
 
 
+def test_missing_glyphs_would_be_caught(app, caplog):
+    """The oracle of the test above works: a glyph no installed font has is logged as .notdef."""
+    with app.test_request_context(), caplog.at_level(logging.WARNING, logger="weasyprint"):
+        pdf.html_to_pdf('<html lang="zh-CN"><body style="font-family: \'Noto Sans CJK SC\'">你好 \U00017000</body></html>')
+    assert any(".notdef" in r.getMessage() for r in caplog.records)
+
+
+def test_emoji_in_a_self_introduction_do_not_print_as_boxes(client, login_as, caplog):
+    pairing, vol_a, *_ = introduced(self_intro="喜欢爬山😊和猫🐱，也爱喝茶☕。")
+    login_as(vol_a)
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        text = pdf_pages_text(_get_cards(client, pairing))[0]
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    assert "喜欢爬山和猫" in re.sub(r"\s+", "", text)
+
+
 def test_refused_with_a_message_before_both_said_yes(client, login_as):
     from tests.pairings.helpers import proposed
     pairing, vol_a, vol_b, a, b = proposed()
@@ -144,20 +160,8 @@ def test_printing_is_audited_and_linked_from_the_detail_page(client, login_as):
 
 
 def _three_introductions():
-    first = introduced()
-    pairings = [first[0]]
-    vol_a, vol_b = first[1], first[2]
-    for _n in range(2):
-        from crm.members.models import Gender
-        from crm.pairings import services
-        a = make_member(owner=vol_a, gender=Gender.MALE)
-        b = make_member(owner=vol_b, gender=Gender.FEMALE)
-        p = services.propose_pairing(a, b, vol_a)
-        consent(p, a, vol_a)
-        consent(p, b, vol_b)
-        pairings.append(p)
-    db.session.commit()
-    return pairings, vol_a, vol_b
+    first, vol_a, vol_b, *_ = introduced()
+    return [first, *more_introductions(vol_a, vol_b, 2)], vol_a, vol_b
 
 
 def test_batch_prints_two_pages_per_pairing_and_audits_each(client, login_as, csrf):
