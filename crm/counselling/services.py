@@ -7,7 +7,7 @@ entry, whose detail never holds the confidential notes.
 import logging
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from crm.audit.services import record
 from crm.auth import policy
@@ -38,6 +38,10 @@ def refer_member(member, *, by, reason: str, consent: bool, channel: ConsentChan
         raise Refusal(_l("Record the member's consent to the referral first."), field="consent")
     if not (reason or "").strip():
         raise Refusal(_l("Say why the member is referred."), field="reason")
+    if db.session.scalar(select(Referral.id).where(Referral.member_id == member.id,
+                                                   Referral.status != ReferralStatus.CLOSED).limit(1)):
+        raise Refusal(_l("This member already has a referral in progress; close it before referring again."),
+                      field="reason")
     now = now_utc()
     referral = Referral(member_id=member.id, branch_id=member.branch_id, pairing_id=pairing_id,
                         reason=reason.strip(), referred_by_id=by.id, is_self_referred=self_referred,

@@ -53,8 +53,10 @@ def test_a_referral_without_consent_is_refused_next_to_the_field_and_writes_noth
 
 
 def test_a_self_referral_is_recorded_by_staff_for_the_member(world, sign_in):
+    member = make_member(owner=world.owner)
+    db.session.commit()
     client = sign_in(world.supervisor)
-    response = client.post(f"/counselling/members/{world.member.id}/refer", data={
+    response = client.post(f"/counselling/members/{member.id}/refer", data={
         "reason": "会员主动要求", "self_referred": "y", "consent": "y", "consent_channel": "in_person",
         "csrf_token": client.token})
     assert response.status_code == 302
@@ -274,3 +276,13 @@ def test_a_second_acknowledgement_does_not_overwrite_the_first(app, world):
         services.acknowledge_risk(stale, by=world.supervisor)
     db.session.expire_all()
     assert db.session.get(RiskAlert, stale.id).acknowledged_by_id == colleague.id
+
+
+def test_a_member_with_a_referral_in_progress_is_not_referred_twice(world, sign_in):
+    client = sign_in(world.owner)
+    assert 'action="/counselling/members/' not in client.get(f"/members/{world.member.id}").get_data(as_text=True)
+    before = dbstate.contents()
+    response = client.post(f"/counselling/members/{world.member.id}/refer", data={
+        "reason": "再次转介", "consent": "y", "consent_channel": "phone", "csrf_token": client.token})
+    assert response.status_code == 422 and 'id="reason-error"' in response.get_data(as_text=True)
+    assert dbstate.contents() == before
