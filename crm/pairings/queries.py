@@ -7,7 +7,7 @@ or the other member as a projection (crm.members.projections) and never as a Mem
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from crm.auth import policy
@@ -20,6 +20,7 @@ from crm.pairings import services
 from crm.pairings.models import Pairing, PairingConsent, Source, Stage, StageChange
 
 CANDIDATES_SHOWN = 30
+BOARD_COLUMN_LIMIT = 50
 
 
 def pairing_page(pairing_id: int) -> Pairing | None:
@@ -77,34 +78,54 @@ class BoardFilters:
     show_closed: bool = False
 
 
-def board(user, f: BoardFilters) -> dict[Stage, list[Pairing]]:
-    """Pairings the user may see, by stage: one statement for pairings with both members and their
-    owners, one for the consents."""
+@dataclass
+class Column:
+    stage: Stage
+    total: int
+    pairings: list[Pairing]
+
+
+def board(user, f: BoardFilters) -> list[Column]:
+    """Columns of the board: per stage its total and its first BOARD_COLUMN_LIMIT pairings (longest in
+    the stage first), with both members and their owners. One statement (a windowed subquery picks
+    the cards and counts each column), plus one for the consents."""
     low, high = aliased(Member), aliased(Member)
-    low_owner, high_owner = aliased(User), aliased(User)
-    stmt = (select(Pairing)
+    order = (Pairing.stage_changed_at, Pairing.id)
+    ranked = (select(Pairing.id.label("id"),
+                     func.row_number().over(partition_by=Pairing.stage, order_by=order).label("rank"),
+                     func.count().over(partition_by=Pairing.stage).label("total"))
+              .join(low, Pairing.member_a).join(high, Pairing.member_b)
+              .where(policy.visible_pairings_clause(user, low, high), *_board_conditions(f, low, high))
+              .subquery())
+    low, high, low_owner, high_owner = aliased(Member), aliased(Member), aliased(User), aliased(User)
+    stmt = (select(Pairing, ranked.c.total).join(ranked, ranked.c.id == Pairing.id)
             .join(low, Pairing.member_a).join(high, Pairing.member_b)
             .outerjoin(low_owner, low.owner).outerjoin(high_owner, high.owner)
             .options(contains_eager(Pairing.member_a.of_type(low)).contains_eager(low.owner.of_type(low_owner)),
                      contains_eager(Pairing.member_b.of_type(high)).contains_eager(high.owner.of_type(high_owner)),
                      selectinload(Pairing.consents))
-            .where(policy.visible_pairings_clause(user, low, high))
-            .order_by(Pairing.stage_changed_at))
+            .where(ranked.c.rank <= BOARD_COLUMN_LIMIT).order_by(*order))
+    columns = {s: Column(s, 0, []) for s in Stage if f.show_closed or s not in (Stage.CLOSED, Stage.MARRIED)}
+    for pairing, total in db.session.execute(stmt):
+        column = columns[pairing.stage]
+        column.total = total
+        column.pairings.append(pairing)
+    return list(columns.values())
+
+
+def _board_conditions(f: BoardFilters, low, high) -> list:
+    conditions = []
     if f.volunteer_id:
-        stmt = stmt.where(or_(low.owner_id == f.volunteer_id, high.owner_id == f.volunteer_id))
+        conditions.append(or_(low.owner_id == f.volunteer_id, high.owner_id == f.volunteer_id))
     if f.branch_id:
-        stmt = stmt.where(or_(low.branch_id == f.branch_id, high.branch_id == f.branch_id))
+        conditions.append(or_(low.branch_id == f.branch_id, high.branch_id == f.branch_id))
     if f.source:
-        stmt = stmt.where(Pairing.source == f.source)
+        conditions.append(Pairing.source == f.source)
     if f.min_days:
-        stmt = stmt.where(Pairing.stage_changed_at <= now_utc() - timedelta(days=f.min_days))
+        conditions.append(Pairing.stage_changed_at <= now_utc() - timedelta(days=f.min_days))
     if not f.show_closed:
-        stmt = stmt.where(Pairing.stage.not_in([Stage.CLOSED, Stage.MARRIED]))
-    columns: dict[Stage, list[Pairing]] = {s: [] for s in Stage
-                                          if f.show_closed or s not in (Stage.CLOSED, Stage.MARRIED)}
-    for pairing in db.session.scalars(stmt).unique():
-        columns[pairing.stage].append(pairing)
-    return columns
+        conditions.append(Pairing.stage.not_in([Stage.CLOSED, Stage.MARRIED]))
+    return conditions
 
 
 def member_pairings(member_id: int) -> list[Pairing]:

@@ -135,10 +135,10 @@ def board():
         f = queries.BoardFilters(volunteer_id=_int(form.volunteer.data), branch_id=_int(form.branch.data),
                                  source=Source(form.source.data) if form.source.data else None,
                                  min_days=form.min_days.data, show_closed=form.show_closed.data)
-    columns = queries.board(current_user, f)
-    cards = {stage: [(p, [queries.side(current_user, p, m) for m in p.members], pipeline.allowed_moves(p, current_user))
-                     for p in pairings] for stage, pairings in columns.items()}
-    return render("pairings/board.html", "board", form=form, cards=cards, now=now_utc())
+    columns = [(column, [(p, [queries.side(current_user, p, m) for m in p.members],
+                          pipeline.allowed_moves(p, current_user)) for p in column.pairings])
+               for column in queries.board(current_user, f)]
+    return render("pairings/board.html", "board", form=form, columns=columns, now=now_utc())
 
 
 def _int(value):

@@ -115,3 +115,23 @@ def test_the_inbox_lists_only_my_members_unanswered_requests(app, client, login_
     switch(client, login_as, make_user("volunteer"))
     db.session.commit()
     assert pairing.reference not in client.get("/pairings/inbox").get_data(as_text=True)
+
+
+def test_a_long_column_shows_its_total_and_the_longest_waiting_cards(app, client, login_as, monkeypatch):
+    import re
+
+    from crm.pairings import queries, services
+    from tests.factories import make_member
+
+    monkeypatch.setattr(queries, "BOARD_COLUMN_LIMIT", 2)
+    pairing, vol_a, vol_b, a, b = _setup(app, introduced=False)
+    with app.test_request_context():
+        later = [services.propose_pairing(a, make_member(owner=vol_b, gender=b.gender), vol_a) for _ in range(4)]
+    pairing.stage_changed_at = now_utc() - timedelta(days=9)
+    db.session.commit()
+    switch(client, login_as, vol_a)
+    html = client.get("/pairings/board").get_data(as_text=True)
+    column = html[html.index('id="col-awaiting_consent"'):html.index('id="col-introduced"')]
+    assert '<span class="count">5</span>' in column
+    assert len(re.findall(r'class="card"', column)) == 2 and "and 3 more" in column
+    assert pairing.reference in column and later[-1].reference not in column
