@@ -2,8 +2,8 @@
 
 from flask_wtf import FlaskForm
 
-#: The most pairings one batch prints (2 pages each); a bigger batch would hold a worker for long.
-MAX_BATCH = 100
+#: The most pairings one batch prints (2 cards each, ~100 cards): a bigger one holds a sync worker too long.
+MAX_BATCH = 50
 
 
 class BatchForm(FlaskForm):
