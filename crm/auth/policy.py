@@ -46,6 +46,7 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "pairings.propose": CASEWORK,
     "matching.suggestions": CASEWORK,
     "matching.why_not": CASEWORK,
+    "matching.weights": Role.ADMIN,
     "cards.pairing_pdf": CASEWORK,
     "cards.select": CASEWORK,
     "cards.batch": CASEWORK,

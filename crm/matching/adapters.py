@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from crm.auth.models import Branch
 from crm.clock import today
+from crm.matching.models import MatchingSettings
 from crm.matching.profile import Preferences, Profile
 from crm.members.models import Education, Member, MemberStatus
 from crm.pairings.models import Pairing, Stage
@@ -101,10 +102,12 @@ def fingerprint(session) -> tuple:
     """A stamp that changes whenever a member, a pairing or a branch changes (one statement).
 
     ``members.updated_at`` moves on every profile or status change, ``pairings.stage_changed_at``
-    on every move, the counts on inserts and deletes; the date is in it because ages change.
+    on every move, the counts on inserts and deletes, ``matching_settings.updated_at`` when an
+    admin changes a branch's weights; the date is in it because ages change.
     """
     row = session.execute(select(
         select(func.count(Member.id)).scalar_subquery(), select(func.max(Member.updated_at)).scalar_subquery(),
         select(func.count(Pairing.id)).scalar_subquery(), select(func.max(Pairing.stage_changed_at)).scalar_subquery(),
-        select(func.max(Pairing.id)).scalar_subquery(), select(func.count(Branch.id)).scalar_subquery())).one()
+        select(func.max(Pairing.id)).scalar_subquery(), select(func.count(Branch.id)).scalar_subquery(),
+        select(func.max(MatchingSettings.updated_at)).scalar_subquery())).one()
     return (today(), *row)

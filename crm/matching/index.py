@@ -265,9 +265,9 @@ class SuggestionIndex:
             keep(~np.isin(rows, done))
         return rows
 
-    def scores(self, a: Profile, rows: np.ndarray) -> np.ndarray:
+    def scores(self, a: Profile, rows: np.ndarray, weights: Weights | None = None) -> np.ndarray:
         """Reciprocal scores of ``a`` with the candidates at ``rows``."""
-        c, v, w = self.cols, self.vocab, self.weights
+        c, v, w = self.cols, self.vocab, weights or self.weights
         iw = self.interest_weights
         # interests: rarity-weighted shared interests over each side's own
         shared = np.zeros(len(rows), dtype=np.float64)
@@ -325,12 +325,16 @@ class SuggestionIndex:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(s > 0, 2.0 * f * g / np.where(s > 0, s, 1.0), 0.0)
 
-    def suggest(self, a: Profile, k: int = 20, narrow: Narrow = ANY) -> list[tuple[int, float]]:
-        """The top ``k`` candidates for ``a`` as (id, score), best first, ties by id."""
+    def suggest(self, a: Profile, k: int = 20, narrow: Narrow = ANY,
+                weights: Weights | None = None) -> list[tuple[int, float]]:
+        """The top ``k`` candidates for ``a`` as (id, score), best first, ties by id.
+
+        ``weights`` overrides the index's weights for this query (e.g. the asking member's branch).
+        """
         rows = self.eligible_rows(a, narrow)
         if len(rows) == 0 or k <= 0:
             return []
-        sc = self.scores(a, rows)
+        sc = self.scores(a, rows, weights)
         if len(rows) > k:
             cut = np.partition(sc, len(sc) - k)[len(sc) - k]
             keep = np.flatnonzero(sc >= cut)

@@ -3,13 +3,15 @@
 Freshness. Each worker process keeps one :class:`SuggestionIndex` and the database stamp it was
 built from (:func:`crm.matching.adapters.fingerprint`: member count and latest ``updated_at``,
 pairing count, latest ``stage_changed_at`` and id, branch count, today's date), read with one
-statement per request. When the stamp moved, the members updated since and the two members of
+statement per request (an admin's change of a branch's weights moves it too). When the
+stamp moved, the members updated since and the two members of
 every pairing created or moved since are re-read and updated in place; a deletion, a new
 branch, a new day or an index older than ``MATCHING_REBUILD_SECONDS`` rebuild it. Whatever the
 index says, the candidates it returns are re-checked against freshly read rows before they are
 shown, so a stale index can at worst show fewer candidates, never an ineligible one.
 """
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -17,17 +19,20 @@ from dataclasses import dataclass, replace
 from flask import current_app
 from sqlalchemy import select
 
+from crm.audit.services import record
 from crm.extensions import db
 from crm.matching import adapters
 from crm.matching.filters import Context, Rules, first_failure
 from crm.matching.index import SuggestionIndex
+from crm.matching.models import MatchingSettings
 from crm.matching.reasons import Reason
 from crm.matching.reference import ANY, Narrow
-from crm.matching.scoring import DEFAULT_WEIGHTS, explain
+from crm.matching.scoring import DEFAULT_WEIGHTS, Weights, explain
 from crm.members.models import Member
 from crm.members.projections import CandidateView
 from crm.pairings.models import Pairing
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cache: dict = {}
 
@@ -50,12 +55,13 @@ def _build(stamp):
     profiles, pairs = adapters.load_profiles(db.session, pools=pools)
     index = SuggestionIndex(profiles, excluded_pairs=pairs, rules=rules(), weights=DEFAULT_WEIGHTS, version=stamp)
     index.branch_pools = pools  # branch pools change only with the branch count (rebuild)
+    index.branch_weights = _all_branch_weights()
     return index
 
 
 def _refresh(index: SuggestionIndex, old, new) -> SuggestionIndex:
     """Bring ``index`` from stamp ``old`` to ``new``: in place when only updates happened."""
-    day, members, updated, pairings, moved, last_id, branches = old
+    day, members, updated, pairings, moved, last_id, branches, _settings = old
     if (new[0] != day or new[1] < members or new[3] < pairings or new[6] != branches
             or time.monotonic() - _cache.get("built", 0) > current_app.config.get("MATCHING_REBUILD_SECONDS", 600)):
         _cache["built"] = time.monotonic()
@@ -73,6 +79,7 @@ def _refresh(index: SuggestionIndex, old, new) -> SuggestionIndex:
     for a, b in pairs:
         index.add_pair(a, b)
     index.update(profiles, version=new)
+    index.branch_weights = _all_branch_weights() if new[7] != old[7] else index.branch_weights
     return index
 
 
@@ -114,7 +121,8 @@ def suggestions(member: Member, narrow: Narrow = ANY, k: int = 20) -> list[Sugge
     if cached is not None:
         a = replace(a, open_introductions=cached.open_introductions,
                     in_relationship_or_later=a.in_relationship_or_later or cached.in_relationship_or_later)
-    top = index.suggest(a, k=k + 10, narrow=narrow)
+    weights = index.branch_weights.get(member.branch_id, DEFAULT_WEIGHTS)
+    top = index.suggest(a, k=k + 10, narrow=narrow, weights=weights)
     rows = list(db.session.scalars(select(Member).where(Member.id.in_([i for i, _ in top]))))
     fresh, pairs = _profiles(rows + [member], pools)
     by_id = {m.id: m for m in rows}
@@ -123,9 +131,31 @@ def suggestions(member: Member, narrow: Narrow = ANY, k: int = 20) -> list[Sugge
           and first_failure(fresh[a.id], fresh[i], ctx) is None][:k]
     out = []
     for i, s in ok:
-        good, weak = explain(fresh[a.id], fresh[i], index.interest_weights, index.weights)
+        good, weak = explain(fresh[a.id], fresh[i], index.interest_weights, weights)
         out.append(Suggestion(i, CandidateView.from_member(by_id[i]), s, good, weak))
     return out
+
+
+def _all_branch_weights() -> dict[int, Weights]:
+    return {s.branch_id: s.as_weights for s in db.session.scalars(select(MatchingSettings))}
+
+
+def branch_weights(branch_id: int) -> Weights:
+    """The weights an admin set for the branch, else the defaults."""
+    settings = db.session.scalar(select(MatchingSettings).where(MatchingSettings.branch_id == branch_id))
+    return settings.as_weights if settings is not None else DEFAULT_WEIGHTS
+
+
+def save_branch_weights(branch, weights: Weights, by) -> None:
+    settings = db.session.scalar(select(MatchingSettings).where(MatchingSettings.branch_id == branch.id))
+    if settings is None:
+        settings = MatchingSettings(branch_id=branch.id)
+        db.session.add(settings)
+    old = settings.weights or {}
+    settings.weights, settings.updated_by_id = weights.as_dict(), by.id
+    db.session.flush()
+    record(by, "matching.weights", branch, old=old, new=weights.as_dict())
+    log.info("matching weights of %r set by %r", branch, by)
 
 
 def why_not(member: Member, other: Member) -> Reason | None:

@@ -4,15 +4,18 @@ The blueprint lives here, not in ``crm/matching/__init__.py``, so that the engin
 imports without Flask.
 """
 
-from flask import Blueprint, request
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from crm.auth import policy
+from crm.auth.models import Branch
 from crm.extensions import db
 from crm.matching import messages, service
-from crm.matching.forms import SuggestionFilterForm, WhyNotForm
+from crm.matching.forms import SuggestionFilterForm, WeightsForm, WhyNotForm
 from crm.matching.reference import Narrow
+from crm.matching.scoring import Weights
 from crm.members.models import Member
 from crm.members.views import get_member_for
 from crm.web import is_htmx, render
@@ -52,3 +55,23 @@ def why_not(member_id):
     answer = (messages.filter_message(reason, candidate_visible=policy.can_view_member(current_user, other))
               if reason else _("No hard filter excludes this pair; the candidate ranks by score among the others."))
     return _page(member, "why", why=why, answer=answer, excluded=reason is not None, found=None)
+
+
+@bp.route("/matching/weights", methods=["GET", "POST"])
+def weights():
+    """Admins: the score weights of one branch (``?branch_id=``)."""
+    branches = db.session.scalars(db.select(Branch).order_by(Branch.name)).all()
+    if not branches:
+        return render("matching/weights.html", form=None, defaults=Weights())
+    branch_id = request.values.get("branch_id", type=int) or branches[0].id
+    current = service.branch_weights(branch_id)
+    form = WeightsForm(data={"branch_id": branch_id, **current.as_dict()})
+    form.branch_id.choices = [SelectChoice(b.id, b.name) for b in branches]
+    if form.validate_on_submit():
+        branch = db.session.get(Branch, form.branch_id.data)
+        service.save_branch_weights(branch, Weights(**{n: form[n].data for n in WeightsForm.WEIGHT_FIELDS}),
+                                    current_user)
+        db.session.commit()
+        flash(_("Weights saved for %(branch)s.", branch=branch.name), "success")
+        return redirect(url_for("matching.weights", branch_id=branch.id))
+    return render("matching/weights.html", form=form, defaults=Weights()), (422 if form.errors else 200)
