@@ -62,11 +62,11 @@ def _build(stamp):
 def _refresh(index: SuggestionIndex, old, new) -> SuggestionIndex:
     """Bring ``index`` from stamp ``old`` to ``new``: in place when only updates happened."""
     day, members, updated, pairings, moved, last_id, branches, _settings = old
-    if (new[0] != day or new[1] < members or new[3] < pairings or new[6] != branches
+    if (updated is None or new[0] != day or new[1] < members or new[3] < pairings or new[6] != branches
             or time.monotonic() - _cache.get("built", 0) > current_app.config.get("MATCHING_REBUILD_SECONDS", 600)):
         _cache["built"] = time.monotonic()
         return _build(new)
-    changed = set(db.session.scalars(select(Member.id).where(Member.updated_at >= updated))) if updated else set()
+    changed = set(db.session.scalars(select(Member.id).where(Member.updated_at >= updated)))
     if moved is not None:
         for low, high in db.session.execute(select(Pairing.member_low_id, Pairing.member_high_id).where(
                 (Pairing.stage_changed_at >= moved) | (Pairing.id > (last_id or 0)))):

@@ -172,3 +172,13 @@ def test_the_cached_index_follows_profile_and_pairing_changes_in_place(app, clie
     client.post(f"/pairings/propose/{a.id}", data={"csrf_token": csrf(), "member_id": b.id, "source": "suggestion"})
     assert service.current_index() is index
     assert index.profiles[a.id].open_introductions == 1 and b.id in index.paired[a.id]
+
+
+def test_an_index_built_on_an_empty_database_sees_the_first_members(app, db):
+    with app.test_request_context():
+        assert len(service.current_index().ids) == 0
+        vol = make_user("volunteer")
+        a = make_member(owner=vol, gender=Gender.MALE)
+        b = _candidate(vol)
+        db.session.commit()
+        assert [s.number for s in service.suggestions(a)] == [b.id]
