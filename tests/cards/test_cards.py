@@ -249,3 +249,18 @@ def test_a_card_as_png_for_looking_at(app, db):
     (out / "card.pdf").write_bytes(data)
     subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(out / "card.pdf"), str(out / "card")], check=True)
     assert (out / "card.png").stat().st_size > 10_000
+
+
+def test_statements_do_not_grow_with_the_batch(client, login_as, csrf, count_queries):
+    pairings, vol_a, vol_b = _three_introductions()
+    pairings += more_introductions(vol_a, vol_b, 3)
+    login_as(vol_a)
+    counts = []
+    ids = [str(p.id) for p in pairings]
+    for chosen in (ids[:1], ids):
+        token = csrf()
+        with count_queries() as statements:
+            response = client.post("/cards/batch", data={"csrf_token": token, "pairing_id": chosen})
+        assert response.status_code == 200
+        counts.append(len([s for s in statements if not s.lstrip().upper().startswith("INSERT")]))
+    assert counts[0] == counts[1], counts
