@@ -19,7 +19,7 @@ from crm.members.projections import CandidateView, SharedProfile
 from crm.pairings import services
 from crm.pairings.models import Pairing, PairingConsent, Source, Stage, StageChange
 
-CANDIDATES_SHOWN = 30
+CANDIDATES_SHOWN = 12
 BOARD_COLUMN_LIMIT = 50
 
 
