@@ -72,7 +72,7 @@ def move(pairing_id):
             raise Refusal(_("Choose where to move this introduction."), field="to")
         reason = PairingCloseReason(form.close_reason.data) if form.close_reason.data else None
         pipeline.move(pairing, form.stage(), current_user, note=form.note.data or "", close_reason=reason,
-                      expected_version=int(form.version.data or 0))
+                      expected_version=_int(form.version.data) or 0)
         db.session.commit()
         flash(_("Moved to “%(stage)s”.", stage=form.stage().label), "success")
     except (Refusal, StaleDataError) as refusal:

@@ -135,3 +135,22 @@ def test_a_long_column_shows_its_total_and_the_longest_waiting_cards(app, client
     assert '<span class="count">5</span>' in column
     assert len(re.findall(r'class="card"', column)) == 2 and "and 3 more" in column
     assert pairing.reference in column and later[-1].reference not in column
+
+
+def test_nonsense_input_gets_a_message_never_a_500(app, client, login_as, csrf):
+    pairing, vol_a, vol_b, a, b = _setup(app)
+    switch(client, login_as, vol_a)
+    for data in ({"to": "dating", "version": "abc"}, {"to": "nowhere", "version": "1"}, {"version": "1"}):
+        response = client.post(f"/pairings/{pairing.id}/move", data={"csrf_token": csrf(), **data},
+                               headers={"HX-Request": "true"})
+        assert response.status_code == 422, data
+    for data in ({"member_id": "abc"}, {"member_id": "987654"}, {"member_id": str(a.id)}):
+        response = client.post(f"/pairings/propose/{a.id}", data={"csrf_token": csrf(), "source": "manual", **data})
+        assert response.status_code == 422, data
+    response = client.post(f"/pairings/{pairing.id}/consent", data={"csrf_token": csrf(), "member_id": "x"})
+    assert response.status_code == 403
+    for query in ("min_days=abc", "volunteer=xyz", "source=bogus", "branch=-1"):
+        assert client.get(f"/pairings/board?{query}").status_code == 200, query
+    assert client.get("/followups/?show=bogus&scope=nope").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Pairing, pairing.id).stage is Stage.INTRODUCED
