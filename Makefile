@@ -43,8 +43,11 @@ $(HTMX):
 	if [ "$$got" != "$(HTMX_SHA384)" ]; then echo "htmx checksum mismatch: $$got"; rm -rf $$tmp; exit 1; fi && \
 	cp $$tmp/package/dist/htmx.min.js $@ && rm -rf $$tmp && echo "htmx $(HTMX_VERSION) installed"
 
+# Compiles the catalogues when there are any (-q goes before the subcommand; compile fails on an empty folder).
 translations: .venv/installed
-	@$(PY) -m babel.messages.frontend compile -q -d crm/translations
+	@if ls crm/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	  $(PY) -m babel.messages.frontend -q compile -d crm/translations; \
+	else echo "No translation catalogue in crm/translations yet: the UI shows the English source strings."; fi
 
 lint: .venv/installed
 	$(PY) -m ruff check crm tests
