@@ -46,7 +46,9 @@ def app(database_url):
         if database_url.startswith("postgresql"):
             downgrade(revision="base")  # a reused server may hold an earlier run's schema
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        _db.engine.dispose()  # closes pooled connections: psycopg warns (an error here) about open ones at exit
 
 
 def _empty_all_tables():
