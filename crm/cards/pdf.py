@@ -15,7 +15,7 @@ import logging
 import mimetypes
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -31,7 +31,7 @@ CJK_PATTERNS = ("Noto Sans CJK SC:style=Regular", "Noto Sans CJK SC:style=Bold",
                 "Noto Serif CJK SC:style=Bold")
 
 
-@lru_cache(maxsize=None)
+@cache
 def font_file(pattern: str = CJK_PATTERNS[0]) -> str | None:
     """The file fontconfig resolves ``pattern`` to, if it is a Noto CJK file (else None)."""
     if shutil.which("fc-match") is None:

@@ -108,7 +108,8 @@ def test_two_a6_pages_real_font_embedded_as_subset_and_no_missing_glyphs(client,
 def test_missing_glyphs_would_be_caught(app, caplog):
     """The oracle of the test above works: a glyph no installed font has is logged as .notdef."""
     with app.test_request_context(), caplog.at_level(logging.WARNING, logger="weasyprint"):
-        pdf.html_to_pdf('<html lang="zh-CN"><body style="font-family: \'Noto Sans CJK SC\'">你好 \U00017000</body></html>')
+        pdf.html_to_pdf('<html lang="zh-CN"><body style="font-family: \'Noto Sans CJK SC\'">'
+                        '你好 \U00017000</body></html>')
     assert any(".notdef" in r.getMessage() for r in caplog.records)
 
 
@@ -129,7 +130,8 @@ def test_refused_with_a_message_before_both_said_yes(client, login_as):
     login_as(vol_a)
     response = client.get(f"/pairings/{pairing.id}/cards.pdf")
     assert response.status_code == 403
-    assert _("Introduction cards can be printed only after both members have said yes.") in response.get_data(as_text=True)
+    message = _("Introduction cards can be printed only after both members have said yes.")
+    assert message in response.get_data(as_text=True)
     assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "pairing.print_cards")).all() == []
     assert "print-cards" not in client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
 
@@ -247,7 +249,8 @@ def test_a_card_as_png_for_looking_at(app, db):
     out = Path(app.root_path).parent / "test-artifacts"
     out.mkdir(exist_ok=True)
     (out / "card.pdf").write_bytes(data)
-    subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(out / "card.pdf"), str(out / "card")], check=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(out / "card.pdf"), str(out / "card")],
+                   check=True)
     assert (out / "card.png").stat().st_size > 10_000
 
 
