@@ -223,9 +223,11 @@ def edit_note(member_id, note_id):
 
 @bp.route("/<int:member_id>/verify", methods=["POST"])
 def verify(member_id):
-    member = get_member_for(current_user, member_id, need="verify")
+    member = get_member_for(current_user, member_id, need="edit")
     form = VerifyForm()
     if form.validate_on_submit():
+        if not policy.can_record_check(current_user, member, form.check.data):
+            abort(403)
         try:
             services.verify_member(member, form.check.data, by=current_user)
             db.session.commit()

@@ -365,3 +365,14 @@ def test_ids_too_large_for_the_database_are_not_found(app, client, db, login_as,
     response = client.open(url, method=route.method, data={"csrf_token": token} if route.method != "GET" else None)
     assert response.status_code == 404
     assert dbstate.contents() == before
+
+
+@pytest.mark.parametrize(("who", "check", "allowed"), [
+    ("volunteer", "consent", True), ("volunteer", "realname", False), ("volunteer", "pledge", False),
+    ("colleague", "consent", False), ("supervisor", "consent", True), ("supervisor", "employer", True),
+    ("supervisor_b", "consent", False), ("admin", "realname", True), ("counsellor", "consent", False),
+])
+def test_who_may_record_each_verification_step(db, who, check, allowed):
+    people = _people()
+    member = factories.make_member(owner=people["volunteer"], verified=False)
+    assert policy.can_record_check(people[who], member, check) is allowed

@@ -276,3 +276,22 @@ def test_a_stale_status_change_is_refused(client, db, login_as, csrf):
         "status": "paused", "close_reason": "", "version": "1", "csrf_token": csrf()})
     assert response.status_code == 422 and "Someone else saved this record" in response.get_data(as_text=True)
     assert dbstate.contents() == before
+
+
+def test_a_volunteer_records_consent_but_not_the_three_checks(client, db, login_as, csrf):
+    volunteer = login_as("volunteer")
+    member = factories.make_member(owner=volunteer, verified=False)
+    db.session.commit()
+    page = client.get(f"/members/{member.id}").get_data(as_text=True)
+    assert page.count('name="check"') == 1 and 'value="consent"' in page
+    assert page.count("Awaiting a supervisor") == 3
+    before = dbstate.contents()
+    refused = client.post(f"/members/{member.id}/verify", data={"check": "realname", "csrf_token": csrf()})
+    assert refused.status_code == 403
+    assert dbstate.contents() == before
+    recorded = client.post(f"/members/{member.id}/verify", data={"check": "consent", "csrf_token": csrf()})
+    assert recorded.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Member, member.id)
+    assert saved.consent_at is not None and saved.consent_recorded_by_id == volunteer.id
+    assert saved.realname_verified_at is None
