@@ -50,7 +50,12 @@ class _Bits:
         return out
 
     def masks(self, key_sets) -> np.ndarray:
-        return np.array([self.mask(ks) for ks in key_sets], dtype=np.uint64).reshape(-1, self.words)
+        pos = self.pos
+        ints = [sum(1 << pos[k] for k in set(ks) if k in pos) for ks in key_sets]
+        out = np.empty((len(ints), self.words), dtype=np.uint64)
+        for w in range(self.words):
+            out[:, w] = np.array([(i >> (64 * w)) & 0xFFFFFFFFFFFFFFFF for i in ints], dtype=np.uint64)
+        return out
 
     def column(self, key):
         """(word, shift) of a key, or None if unknown."""
