@@ -13,6 +13,11 @@ def strip_filter(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def normalise_width(value):
+    """Full-width digits and letters, as a Chinese input method types them, become ASCII: １３９ → 139."""
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
 def no_control_chars(form, field):
     """Refuse NUL and other control characters (newlines and tabs are fine in long text)."""
     if isinstance(field.data, str) and _CONTROL.search(field.data):
@@ -22,15 +27,19 @@ def no_control_chars(form, field):
 def person_name(form, field):
     """Chinese or Latin letters, with the middle dot and spaces used in transliterated names."""
     value = field.data or ""
+    letters = 0
     for ch in value:
         if ch in "·• -'":
             continue
         if not unicodedata.category(ch).startswith("L"):
             raise ValidationError(_l("A name may contain only letters, spaces and the middle dot (·)."))
+        letters += 1
+    if value and not letters:  # "·" or "-" alone is not a name
+        raise ValidationError(_l("A name may contain only letters, spaces and the middle dot (·)."))
 
 
 def mainland_mobile(form, field):
-    if field.data and not re.fullmatch(r"1[3-9]\d{9}", field.data):
+    if field.data and not re.fullmatch(r"1[3-9][0-9]{9}", field.data):  # \d would accept any script's digits
         raise ValidationError(_l("Enter an 11-digit mainland mobile number, such as 13812345678."))
 
 
@@ -41,7 +50,7 @@ _ID_CHECK = "10X98765432"
 def resident_id_is_valid(value: str) -> bool:
     """GB 11643: 17 digits and a check character (0–9 or X)."""
     value = value.upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         return False
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11] == value[17]

@@ -22,10 +22,18 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from crm.clock import today
 from crm.members import vocab
 from crm.members.models import CloseReason, Education, Gender, MaritalHistory, MemberStatus, NoteKind, Tier
-from crm.validators import mainland_mobile, no_control_chars, person_name, resident_id, strip_filter
+from crm.validators import (
+    mainland_mobile,
+    no_control_chars,
+    normalise_width,
+    person_name,
+    resident_id,
+    strip_filter,
+)
 
 TEXT = [no_control_chars]
 STRIP = [strip_filter]
+WIDTH = [normalise_width]  # phone, ID and search: full-width digits typed with a Chinese IME become ASCII
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -49,9 +57,9 @@ class MemberForm(FlaskForm):
     gender = RadioField(_l("Gender"), choices=Gender.choices, validators=[InputRequired()])
     birth_date = DateField(_l("Date of birth"), validators=[InputRequired()],
                            description=_l("Members must be between 18 and 70."))
-    phone = StringField(_l("Mobile phone"), filters=STRIP, validators=[DataRequired(), mainland_mobile])
+    phone = StringField(_l("Mobile phone"), filters=WIDTH, validators=[DataRequired(), mainland_mobile])
     wechat_id = StringField(_l("WeChat ID"), filters=STRIP, validators=[Optional(), Length(max=40), *TEXT])
-    id_number = StringField(_l("Resident ID number"), filters=STRIP, validators=[Optional(), resident_id],
+    id_number = StringField(_l("Resident ID number"), filters=WIDTH, validators=[Optional(), resident_id],
                             description=_l("Only the last 4 characters and a keyed fingerprint are kept."))
     # Work and union
     employer = StringField(_l("Employer"), filters=STRIP, validators=[DataRequired(), Length(max=100), *TEXT])
@@ -126,7 +134,7 @@ def _age_on(born: date, on: date) -> int:
 class NewMemberForm(MemberForm):
     owner_id = SelectField(_l("Volunteer"), coerce=str, validate_choice=True,
                            description=_l("Leave in the pool to assign later."))
-    id_number = StringField(_l("Resident ID number"), filters=STRIP, validators=[DataRequired(), resident_id],
+    id_number = StringField(_l("Resident ID number"), filters=WIDTH, validators=[DataRequired(), resident_id],
                             description=_l("Only the last 4 characters and a keyed fingerprint are kept."))
 
 
@@ -178,7 +186,7 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Name, pinyin, initials or phone last 4"), filters=STRIP,
+    q = StringField(_l("Name, pinyin, initials or phone last 4"), filters=WIDTH,
                     validators=[Optional(), Length(max=40), no_control_chars])
     status = SelectField(_l("Status"), choices=lambda: _optional_enum(MemberStatus, _l("Any status")), default="")
     gender = SelectField(_l("Gender"), choices=lambda: _optional_enum(Gender, _l("Any gender")), default="")

@@ -1,5 +1,6 @@
 """Form validation: hostile and unusual input is refused beside its field, never a 500, and nothing is written."""
 
+import unicodedata
 from datetime import date, timedelta
 
 import pytest
@@ -56,9 +57,10 @@ def _check_member_field(client, db, post_member, field, value):
     response = post_member(**{field: value})
     page = response.get_data(as_text=True)
     assert response.status_code in (200, 302, 422), page[:2000]
+    # Phone and ID number turn full-width characters into ASCII (NFKC), other fields keep the text as typed.
+    expected = unicodedata.normalize("NFKC", value).strip() if field in ("phone", "id_number") else value.strip()
     if response.status_code == 302:
         member = db.session.scalar(select(Member))
-        expected = value.strip()
         if field == "id_number":
             assert member.id_last4 == expected[-4:].upper()
         else:
@@ -71,8 +73,8 @@ def _check_member_field(client, db, post_member, field, value):
         _forget_members(db)
     else:
         assert _error_of(page, field), f"no error beside {field}"
-        if field != "id_number" or value.strip():
-            assert str(escape(value.strip())) in page  # the typed value is kept
+        if field != "id_number" or expected:
+            assert str(escape(expected)) in page  # the typed value is kept
         assert dbstate.row_counts() == before
 
 
@@ -304,3 +306,23 @@ def test_editing_keeps_the_typed_values_when_invalid(client, db, login_as, csrf)
     assert response.status_code == 200 and _error_of(page, "phone")
     assert "新单位&lt;有限公司&gt;" in page and 'value="123"' in page
     assert dbstate.contents() == before
+
+
+def test_full_width_digits_typed_with_a_chinese_input_method_are_accepted(db, post_member):
+    response = post_member(phone="１３９１２３４５６７８", id_number="３３０１０６１９９４０３０８００２７")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    member = db.session.scalar(select(Member))
+    assert (member.phone, member.phone_last4, member.id_last4) == ("13912345678", "5678", "0027")
+
+
+@pytest.mark.parametrize("phone", ["١٣٩١٢٣٤٥٦٧٨", "۱۳۹۱۲۳۴۵۶۷۸", "1391234567８9"])
+def test_digits_of_other_scripts_are_not_a_phone_number(db, post_member, phone):
+    response = post_member(phone=phone)
+    assert response.status_code == 200 and _error_of(response.get_data(as_text=True), "phone")
+    assert db.session.scalar(select(Member)) is None
+
+
+@pytest.mark.parametrize("name", ["·", " - ", "'", "··"])
+def test_a_name_needs_at_least_one_letter(db, post_member, name):
+    response = post_member(name=name)
+    assert response.status_code == 200 and _error_of(response.get_data(as_text=True), "name")
