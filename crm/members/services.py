@@ -83,7 +83,8 @@ def _apply_profile(member: Member, form) -> list[str]:
 
 
 def create_member(form, *, by, branch, owner=None) -> Member:
-    member = Member(branch=branch, owner=owner, status=MemberStatus.INTAKE)
+    # A case belongs to its volunteer's branch (an admin may create one for any branch's volunteer).
+    member = Member(branch=owner.branch if owner is not None else branch, owner=owner, status=MemberStatus.INTAKE)
     _apply_profile(member, form)
     db.session.add(member)
     db.session.flush()

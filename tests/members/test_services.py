@@ -295,3 +295,17 @@ def test_a_volunteer_records_consent_but_not_the_three_checks(client, db, login_
     saved = db.session.get(Member, member.id)
     assert saved.consent_at is not None and saved.consent_recorded_by_id == volunteer.id
     assert saved.realname_verified_at is None
+
+
+def test_an_admin_creating_a_case_for_another_branchs_volunteer_puts_it_in_that_branch(client, db, login_as, csrf):
+    admin = login_as("admin")
+    volunteer = factories.make_user("volunteer")
+    db.session.commit()
+    response = client.post("/members/new", data={**factories.member_form_data(), "owner_id": str(volunteer.id),
+                                                 "csrf_token": csrf()})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    member = db.session.scalar(select(Member))
+    assert member.owner_id == volunteer.id
+    assert member.branch_id == volunteer.branch_id != admin.branch_id
+    history = db.session.scalar(select(Assignment))
+    assert (history.to_user_id, history.by_id) == (volunteer.id, admin.id)
