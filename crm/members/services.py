@@ -4,13 +4,14 @@ Services flush and never commit; the view commits once per request. Each writes 
 """
 
 import logging
+from datetime import datetime, time
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from crm.audit.services import record
 from crm.auth import policy
-from crm.clock import now_utc
+from crm.clock import now_utc, today
 from crm.errors import Refusal
 from crm.extensions import db
 from crm.members import vocab
@@ -119,7 +120,10 @@ def find_duplicate(form, *, exclude_id=None) -> Member | None:
 def add_note(member: Member, *, by, kind: NoteKind, body: str, contact_on) -> Note:
     note = Note(member_id=member.id, author_id=by.id, kind=kind, body=body, contact_on=contact_on)
     db.session.add(note)
-    member.last_contact_at = now_utc()
+    # The last contact is when it happened, not when the note was typed in (a call last week stays last week).
+    contact_at = now_utc() if contact_on >= today() else datetime.combine(contact_on, time())
+    if member.last_contact_at is None or contact_at > member.last_contact_at:
+        member.last_contact_at = contact_at
     db.session.flush()
     record(by, "note.create", note, member_id=member.id)
     return note

@@ -309,3 +309,19 @@ def test_an_admin_creating_a_case_for_another_branchs_volunteer_puts_it_in_that_
     assert member.branch_id == volunteer.branch_id != admin.branch_id
     history = db.session.scalar(select(Assignment))
     assert (history.to_user_id, history.by_id) == (volunteer.id, admin.id)
+
+
+def test_the_last_contact_is_when_the_contact_happened(db, team):
+    from datetime import datetime, timedelta
+
+    from crm.clock import today
+    from crm.members.models import NoteKind
+    member = factories.make_member(owner=team["old"])
+    last_week = today() - timedelta(days=7)
+    services.add_note(member, by=team["old"], kind=NoteKind.CALL, body="上周的电话", contact_on=last_week)
+    assert member.last_contact_at == datetime.combine(last_week, datetime.min.time())
+    services.add_note(member, by=team["old"], kind=NoteKind.CALL, body="今天见面", contact_on=today())
+    assert member.last_contact_at.date() == today()
+    services.add_note(member, by=team["old"], kind=NoteKind.CALL, body="补记一个月前的电话",
+                      contact_on=today() - timedelta(days=30))
+    assert member.last_contact_at.date() == today()  # an older contact entered late does not move it back
