@@ -34,7 +34,7 @@ def test_volunteer_goes_from_suggestion_to_proposal(db, fresh_context, shot):
     page.goto(f"/members/{member.id}")
     page.locator(".page-head").get_by_role("link", name=re.compile("Suggestions|推荐")).click()
     expect(page).to_have_url(re.compile(rf"/members/{member.id}/suggestions"))
-    cards = page.locator("#suggestion-results li.candidate")
+    cards = page.locator("#suggestion-results .candidate")
     expect(cards).to_have_count(2)
     expect(cards.first).to_contain_text(str(best.id))
     expect(page.locator("#suggestion-results")).not_to_contain_text("周秘密")
