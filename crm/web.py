@@ -10,11 +10,14 @@ from flask_babel import format_date, format_datetime
 from jinja2_fragments.flask import render_block
 from werkzeug.routing import IntegerConverter
 
+from crm.database import MAX_ID
+
 
 class IdConverter(IntegerConverter):
-    """``<int:...>`` URL parts: an id beyond 64 bits is simply not found (SQLite would raise OverflowError)."""
+    """``<int:...>`` URL parts: an id beyond the INTEGER key range is simply not found (SQLite would raise
+    OverflowError beyond 64 bits, PostgreSQL "integer out of range" beyond 32)."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
@@ -106,7 +109,8 @@ def _pybabel(*args):
 @translate.command("update")
 def translate_update():
     """Extract messages and merge them into every catalogue."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "-o", "messages.pot", ".")
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+             "-o", "messages.pot", ".")
     _pybabel("update", "-i", "messages.pot", "-d", "crm/translations", "--no-fuzzy-matching")
 
 
@@ -120,5 +124,6 @@ def translate_compile():
 @click.argument("lang")
 def translate_init(lang):
     """Start a catalogue for a new language."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "-o", "messages.pot", ".")
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+             "-o", "messages.pot", ".")
     _pybabel("init", "-i", "messages.pot", "-d", "crm/translations", "-l", lang)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased, joinedload
 from crm.auth import policy
 from crm.auth.models import Role, User
 from crm.clock import today
+from crm.database import as_id
 from crm.extensions import db
 from crm.members.models import Assignment, Member, Note
 from crm.members.pinyin import name_keys
@@ -68,8 +69,7 @@ def _filter_conditions(f: MemberFilters):
     if f.owner == POOL:
         conditions.append(Member.owner_id.is_(None))
     elif f.owner:  # a user id; anything else ("²", "abc", 40 digits) matches nobody instead of failing
-        valid = f.owner.isascii() and f.owner.isdigit() and len(f.owner) <= 18
-        conditions.append(Member.owner_id == (int(f.owner) if valid else -1))
+        conditions.append(Member.owner_id == (as_id(f.owner) or -1))
     return conditions
 
 

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from crm.auth import policy
 from crm.auth.models import User
+from crm.database import as_id
 from crm.errors import Refusal
 from crm.extensions import db
 from crm.members import bp, queries, services
@@ -50,7 +51,8 @@ def team():
 
 
 def _target_user(form):
-    to_user = db.session.get(User, int(form.to_user_id.data)) if form.to_user_id.data.isdigit() else None
+    to_user_id = as_id(form.to_user_id.data)
+    to_user = db.session.get(User, to_user_id) if to_user_id else None
     if to_user is None:
         raise Refusal(_("Choose a volunteer."), field="to_user_id")
     return to_user
@@ -82,7 +84,8 @@ def reassign_bulk():
     form.to_user_id.choices = _volunteer_choices()
     back = form.next.data if (form.next.data or "").startswith("/members") else url_for("members.search")
     if form.validate_on_submit():
-        members = list(db.session.scalars(select(Member).where(Member.id.in_(form.member_ids.data))))
+        ids = [i for i in form.member_ids.data if as_id(i)]  # a number no id can have is a member that is gone
+        members = list(db.session.scalars(select(Member).where(Member.id.in_(ids))))
         try:
             if len(members) != len(set(form.member_ids.data)):
                 raise Refusal(_("Some of the selected members no longer exist."), field="member_ids")

@@ -11,6 +11,7 @@ from crm.audit.services import record
 from crm.auth import policy
 from crm.auth.models import Branch, Role
 from crm.clock import now_utc, today
+from crm.database import as_id
 from crm.errors import Refusal
 from crm.extensions import db
 from crm.members import services as member_services
@@ -142,7 +143,7 @@ def board():
 
 
 def _int(value):
-    return int(value) if value and str(value).isdigit() else None
+    return as_id(value)
 
 
 def _board_choices(form):
