@@ -5,6 +5,7 @@ plain columns (no ORM objects, so 100,000 members load in about a second), plus 
 branch pools and one for the pairings.
 """
 
+import sys
 from collections import defaultdict
 
 from sqlalchemy import func, select
@@ -59,6 +60,11 @@ def pairing_facts(session, member_ids=None):
     return pairs, open_count, taken
 
 
+def _i(text):
+    """Interned: 100,000 profiles share one copy of each area and interest key."""
+    return sys.intern(text) if text else text
+
+
 def _age(born, on):
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
@@ -74,16 +80,17 @@ def profile_from_row(r, pools, open_count, taken, on=None) -> Profile:
         consented=r.consent_at is not None,
         in_relationship_or_later=r.status in TAKEN_STATUSES or r.id in taken,
         opted_out=bool(r.opt_out_suggestions), open_introductions=open_count.get(r.id, 0),
-        home_area=f"{r.home_city}/{r.home_district}", work_area=f"{r.work_city}/{r.work_district}",
-        settle_city=r.settle_city or None, education_rank=r.education.rank, height=r.height_cm,
+        home_area=_i(f"{r.home_city}/{r.home_district}"), work_area=_i(f"{r.work_city}/{r.work_district}"),
+        settle_city=_i(r.settle_city) or None, education_rank=r.education.rank, height=r.height_cm,
         marital=r.marital_history.value, children_count=r.children_count or 0,
-        interests=frozenset(r.interests or ()),
-        values={k: int(v) for k, v in (r.values_answers or {}).items() if isinstance(v, int | float)},
+        interests=frozenset(_i(k) for k in r.interests or () if isinstance(k, str)),
+        values={_i(k): int(v) for k, v in (r.values_answers or {}).items() if isinstance(v, int | float)},
         prefs=Preferences(
             age_min=r.pref_age_min, age_max=r.pref_age_max, height_min=r.pref_height_min,
             height_max=r.pref_height_max,
             min_education_rank=r.pref_min_education.rank if isinstance(r.pref_min_education, Education) else None,
-            districts=frozenset(r.pref_districts or ()), accepts_divorced=bool(r.pref_accepts_divorced),
+            districts=frozenset(_i(d) for d in r.pref_districts or () if isinstance(d, str)),
+            accepts_divorced=bool(r.pref_accepts_divorced),
             accepts_children=bool(r.pref_accepts_children)))
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 NEVER, DIVORCED, WIDOWED = "never", "divorced", "widowed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Preferences:
     """A member's must-haves. ``None`` / empty means "no requirement"."""
 
@@ -20,7 +20,7 @@ class Preferences:
     accepts_children: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Profile:
     id: int
     gender: str                      # "male" | "female"

@@ -4,10 +4,12 @@ place, ask why someone is not suggested, and propose the best candidate."""
 import re
 
 import pytest
+from flask_babel import force_locale
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from crm.matching import service
+from crm.matching import messages, service
+from crm.matching.reasons import Reason
 from crm.members.models import Gender
 from crm.pairings.models import Pairing, Source
 from tests.browser.conftest import log_in
@@ -16,7 +18,7 @@ from tests.factories import make_member, make_user
 pytestmark = pytest.mark.browser
 
 
-def test_volunteer_goes_from_suggestion_to_proposal(db, fresh_context, shot):
+def test_volunteer_goes_from_suggestion_to_proposal(app, db, fresh_context, shot):
     service.reset()
     volunteer = make_user("volunteer", display_name="王芳")
     colleague = make_user("volunteer", branch=volunteer.branch)
@@ -32,7 +34,7 @@ def test_volunteer_goes_from_suggestion_to_proposal(db, fresh_context, shot):
     log_in(page, volunteer)
 
     page.goto(f"/members/{member.id}")
-    page.locator(".page-head").get_by_role("link", name=re.compile("Suggestions|推荐")).click()
+    page.locator(f".page-head a[href='/members/{member.id}/suggestions']").click()
     expect(page).to_have_url(re.compile(rf"/members/{member.id}/suggestions"))
     cards = page.locator("#suggestion-results .candidate")
     expect(cards).to_have_count(2)
@@ -48,7 +50,9 @@ def test_volunteer_goes_from_suggestion_to_proposal(db, fresh_context, shot):
 
     page.locator("input[name=other]").fill(str(opted.id))
     page.locator("#why-answer").locator("xpath=..").locator("button[type=submit]").click()
-    expect(page.locator("#why-answer")).to_contain_text("opted out")
+    with app.test_request_context(), force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+        opted_out = messages.filter_message(Reason("opted_out", side="candidate"))
+    expect(page.locator("#why-answer")).to_contain_text(opted_out)
     shot(page, "why-not")
 
     cards.first.locator("button[type=submit]").click()

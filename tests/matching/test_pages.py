@@ -20,6 +20,13 @@ def fresh_cache():
     service.reset()
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """The page texts below are the English ones, whatever the catalogue translates."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+
+
 def _candidate(owner, **kw):
     fields = dict(owner=owner, gender=Gender.FEMALE, name=MARKERS[0], phone=MARKERS[1], wechat_id=MARKERS[2],
                   employer=MARKERS[3], interests=["skiing", "hiking"], settle_city="杭州市")
