@@ -267,3 +267,23 @@ def test_statements_do_not_grow_with_the_batch(client, login_as, csrf, count_que
         assert response.status_code == 200
         counts.append(len([s for s in statements if not s.lstrip().upper().startswith("INSERT")]))
     assert counts[0] == counts[1], counts
+
+
+def test_selection_page_statements_do_not_grow(client, login_as, count_queries):
+    first, vol_a, vol_b, *_ = introduced()
+    login_as(vol_a)
+    counts = []
+    for _round in range(2):
+        db.session.expire_all()  # the test shares the app's session: load the user on both rounds
+        with count_queries() as statements:
+            assert client.get("/cards").status_code == 200
+        counts.append(len(statements))
+        more_introductions(vol_a, vol_b, 4)
+    assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize(("role", "status"), [("supervisor", 200), ("admin", 200), ("counsellor", 403)])
+def test_who_else_may_print(client, login_as, role, status):
+    pairing, vol_a, *_ = introduced()
+    login_as(role, branch=vol_a.branch) if role == "supervisor" else login_as(role)
+    assert client.get(f"/pairings/{pairing.id}/cards.pdf").status_code == status
