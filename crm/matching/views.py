@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from crm.auth import policy
 from crm.auth.models import Branch
+from crm.database import as_id
 from crm.extensions import db
 from crm.matching import messages, service
 from crm.matching.forms import SuggestionFilterForm, WeightsForm, WhyNotForm
@@ -46,7 +47,8 @@ def why_not(member_id):
     why = WhyNotForm(request.args)
     if "other" not in request.args:
         return _page(member, "why", why=why, found=None)
-    other = db.session.get(Member, why.other.data) if why.validate() else None
+    other_id = as_id(why.other.data) if why.validate() else None
+    other = db.session.get(Member, other_id) if other_id else None
     if why.other.data and not why.other.errors and (other is None or not policy.can_see_candidate(current_user, other)):
         why.other.errors = [_("There is no candidate with this number.")]
     if why.other.errors or other is None:

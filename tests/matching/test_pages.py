@@ -109,7 +109,7 @@ def test_why_not_hides_status_of_members_the_user_cannot_open_and_unknown_number
     db.session.commit()
     html = client.get(f"/members/{a.id}/why-not", query_string={"other": b.id}).get_data(as_text=True)
     assert "not available for suggestions" in html and "opted out" not in html
-    for other in (elsewhere.id, 999999):
+    for other in (elsewhere.id, 999999, 2 ** 31, 10 ** 12):
         page = client.get(f"/members/{a.id}/why-not", query_string={"other": other})
         assert page.status_code == 422 and "There is no candidate with this number" in page.get_data(as_text=True)
     assert client.get(f"/members/{a.id}/why-not", query_string={"other": "x"}).status_code == 422
