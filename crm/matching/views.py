@@ -65,7 +65,7 @@ def weights():
     branches = db.session.scalars(db.select(Branch).order_by(Branch.name)).all()
     if not branches:
         return render("matching/weights.html", form=None, defaults=Weights())
-    branch_id = request.values.get("branch_id", type=int) or branches[0].id
+    branch_id = as_id(request.values.get("branch_id")) or branches[0].id
     current = service.branch_weights(branch_id)
     form = WeightsForm(data={"branch_id": branch_id, **current.as_dict()})
     form.branch_id.choices = [SelectChoice(b.id, b.name) for b in branches]

@@ -56,6 +56,12 @@ def test_bad_weights_are_refused_next_to_the_field_and_nothing_is_saved(client, 
     assert db.session.scalars(db.select(MatchingSettings)).first() is None
 
 
+def test_odd_branch_numbers_show_the_first_branch(client, login_as):
+    login_as("admin")
+    for value in ("abc", "0", str(2 ** 31), "9" * 30):
+        assert client.get("/matching/weights", query_string={"branch_id": value}).status_code == 200
+
+
 def test_only_admins_edit_weights(client, login_as):
     login_as("supervisor")
     assert client.get("/matching/weights").status_code == 403
