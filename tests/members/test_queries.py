@@ -96,9 +96,9 @@ def test_the_case_file_issues_the_same_statements_with_1_or_40_notes(client, db,
 OTHER_PANELS = ("pairings", "referrals", "followups", "risk_alerts")
 
 
-@pytest.mark.xfail(reason="case file over the 8-statement budget: members 5-6 plus 4-5 for the other domains' "
-                          "panels (pairings is read twice)", strict=False)
-@pytest.mark.parametrize("role", ["volunteer", "supervisor"])
+@pytest.mark.parametrize("role", ["volunteer", pytest.param("supervisor", marks=pytest.mark.xfail(
+    reason="10 statements: members 6 (with the reassign form's volunteers) + referrals, follow-ups, pairings "
+           "and the risk-alert badge", strict=False))])
 def test_the_case_file_stays_within_8_statements(client, db, login_as, count_queries, role):
     few, many = _case_file_statements(client, db, login_as, count_queries, role)
     assert len(many) <= 8, _summary(many)
