@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from flask import session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from pypdf import PdfReader
@@ -32,6 +33,11 @@ def _zh(app, msgid):
         return _(msgid)
 
 
+def _use_language(client, lang):
+    with client.session_transaction() as session:
+        session["lang"] = lang
+
+
 def _get_cards(client, pairing):
     response = client.get(f"/pairings/{pairing.id}/cards.pdf")
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -42,6 +48,7 @@ def _get_cards(client, pairing):
 def test_card_shows_the_shared_profile_and_nothing_unconsented(app, client, login_as):
     pairing, vol_a, vol_b, a, b = introduced()
     login_as(vol_a)
+    _use_language(client, "zh_Hans_CN")
     card_for_a, card_for_b = pdf_pages_text(_get_cards(client, pairing))
 
     assert "欧女士" in card_for_a  # courtesy name of B: full name not consented
@@ -73,8 +80,7 @@ def test_consented_fields_are_printed_for_the_other_side_only(client, login_as):
 def test_card_language_follows_the_user(client, login_as):
     pairing, vol_a, *_ = introduced()
     login_as(vol_a)
-    with client.session_transaction() as session:
-        session["lang"] = "en"
+    _use_language(client, "en")
     text = pdf_pages_text(_get_cards(client, pairing))[0]
     assert "Introduction card" in text and "do not forward" in text and "Hiking" in text
 
@@ -82,8 +88,7 @@ def test_card_language_follows_the_user(client, login_as):
 def test_first_meeting_is_drawn_from_shared_interests(app, client, login_as):
     pairing, vol_a, *_ = introduced()  # both like hiking
     login_as(vol_a)
-    with client.session_transaction() as session:
-        session["lang"] = "en"
+    _use_language(client, "en")
     text = re.sub(r"\s+", " ", pdf_pages_text(_get_cards(client, pairing))[0])
     assert "A weekend walk on a lakeside or hill trail" in text
     assert "You both enjoy: Hiking" in text
@@ -245,6 +250,7 @@ def test_a_card_as_png_for_looking_at(app, db):
                     phone="13800001111", wechat_id=None, employer=None, suggestion="周末去西湖边徒步",
                     volunteer_name="王红", volunteer_phone="13900002222")
     with app.test_request_context():
+        session["lang"] = "zh_Hans_CN"
         data = pdf.render_cards([card])
     out = Path(app.root_path).parent / "test-artifacts"
     out.mkdir(exist_ok=True)
