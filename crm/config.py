@@ -36,6 +36,8 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    # Tests read the English source strings; tests/test_translations.py checks the Chinese default page by page.
+    BABEL_DEFAULT_LOCALE = "en"
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     ARGON2_TIME_COST = 1

@@ -20,11 +20,13 @@ class FreshUserClient(FlaskClient):
 
     The test holds an app context that the client's requests share, so without this Flask-Login's
     user cached in ``g`` leaks from one request to the next, even to a client with no cookie at all.
+    Flask-Babel caches the locale in ``g`` the same way, so a language switch would never show.
     """
 
     def open(self, *args, **kwargs):
         if has_app_context():
             g.pop("_login_user", None)
+            g.pop("_flask_babel", None)
         return super().open(*args, **kwargs)
 
 
@@ -32,6 +34,26 @@ class FreshUserClient(FlaskClient):
 def database_url(tmp_path_factory):
     # A file, not :memory:, so that the live server's threads share it.
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """`pytest` alone sees the catalogues as `make test` does: compiles each .po newer than its .mo."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(__file__).resolve().parents[1].glob("crm/translations/*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalogue = read_po(f)
+        partial = mo.with_name(f"messages.mo.{os.getpid()}")  # renamed into place: parallel runs never read half a file
+        with partial.open("wb") as f:
+            write_mo(f, catalogue)
+        os.replace(partial, mo)
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +89,12 @@ def db(app):
         yield _db
         _db.session.remove()
         _empty_all_tables()
+
+
+@pytest.fixture
+def chinese_by_default(app, monkeypatch):
+    """The production default language (tests otherwise run in English, the source language)."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_control_characters_in_the_username_are_refused_without_error(client, db
         assert "control characters" in response.get_data(as_text=True)
 
 
-def test_switching_to_english_renders_pages_in_english(client, db, login_as, csrf):
+def test_switching_to_english_renders_pages_in_english(client, db, login_as, csrf, chinese_by_default):
     login_as("volunteer")
     page = client.get("/members/").get_data(as_text=True)
     assert '<html lang="zh-CN">' in page
@@ -156,7 +156,7 @@ def test_switching_to_english_renders_pages_in_english(client, db, login_as, csr
     assert "My cases" in page and "Sign out" in page
 
 
-def test_an_unknown_language_is_ignored(client, db, csrf):
+def test_an_unknown_language_is_ignored(client, db, csrf, chinese_by_default):
     response = client.post("/language", data={"lang": "xx", "next": "//evil.example", "csrf_token": csrf()})
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert '<html lang="zh-CN">' in client.get("/login").get_data(as_text=True)
