@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from crm.auth.models import User
 from tests import dbstate, factories
+from tests.i18n import msg
 
 
 def _login(client, username, password, **extra):
@@ -41,7 +42,7 @@ def test_an_inactive_user_cannot_sign_in(client, db):
     db.session.commit()
     response = _login(client, user.username, factories.PASSWORD)
     assert response.status_code == 200
-    assert "Wrong username or password." in response.get_data(as_text=True)
+    assert msg("Wrong username or password.") in response.get_data(as_text=True)
     assert client.get("/members/").status_code == 302
 
 
@@ -142,7 +143,7 @@ def test_control_characters_in_the_username_are_refused_without_error(client, db
     for username in ("admin\x00", "admin\x1b[31m"):
         response = _login(client, username, "whatever\x00")
         assert response.status_code == 200
-        assert "control characters" in response.get_data(as_text=True)
+        assert msg("Remove the invisible control characters from this text.") in response.get_data(as_text=True)
 
 
 def test_switching_to_english_renders_pages_in_english(client, db, login_as, csrf, chinese_by_default):

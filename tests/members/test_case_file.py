@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 from crm.audit.models import AuditEntry
 from crm.members.models import Member, Note
 from tests import factories
+from tests.i18n import msg
 
 
 def test_volunteer_creates_a_member_and_owns_it(client, login_as, db, csrf):
@@ -23,7 +24,7 @@ def test_invalid_member_form_keeps_typed_values_and_writes_nothing(client, login
     response = client.post("/members/new", data=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "11-digit" in page or "11 位" in page
+    assert msg("Enter an 11-digit mainland mobile number, such as 13812345678.") in page
     assert 'value="杭州市第二中学"' in page
     assert db.session.scalar(select(func.count()).select_from(Member)) == 0
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from crm.auth.models import Role, User
 from crm.members.models import Member, Note
 from tests import dbstate, factories
+from tests.i18n import msg
 
 HX = {"HX-Request": "true"}
 
@@ -116,7 +117,7 @@ def test_verifying_with_htmx_returns_the_verification_panel(client, db, supervis
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and _is_fragment(response)
     assert body.lstrip().startswith('<section class="panel" id="verification"')
-    assert body.count("✓") == 1 and "Verification recorded." in body
+    assert body.count("✓") == 1 and msg("Verification recorded.") in body
     supervisor_name = db.session.scalar(select(User.display_name).where(User.roles == Role.SUPERVISOR))
     assert supervisor_name in body  # who verified, read after the change
 
@@ -127,7 +128,7 @@ def test_a_refused_verification_with_htmx_shows_the_reason_in_the_panel(client, 
     before = dbstate.contents()
     response = client.post(f"/members/{supervised_member.id}/verify", data={"check": "realname", "csrf_token": token},
                            headers=HX)
-    assert _is_fragment(response) and "already been recorded" in response.get_data(as_text=True)
+    assert _is_fragment(response) and msg("This step has already been recorded.") in response.get_data(as_text=True)
     assert dbstate.contents() == before
 
 

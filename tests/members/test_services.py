@@ -8,6 +8,12 @@ from crm.errors import Refusal
 from crm.members import services
 from crm.members.models import Assignment, CloseReason, Member, MemberStatus, Note, NoteRevision
 from tests import dbstate, factories
+from tests.i18n import msg, text
+
+
+def stale_message():
+    return msg("Someone else saved this record after you opened it. Reload to see their changes, "
+               "then make yours again.")
 
 
 def _count(db, model, *where):
@@ -153,10 +159,11 @@ def test_a_repeated_or_unknown_check_is_refused(db, team, check):
 
 def test_set_status_refuses_active_when_unverified_and_a_relationship_by_hand(db, team):
     member = factories.make_member(owner=team["old"], verified=False)
-    with pytest.raises(Refusal, match="all three checks"):
+    with pytest.raises(Refusal, match=re.escape(text(
+            "A member becomes active only when all three checks and the consent are recorded."))):
         services.set_status(member, MemberStatus.ACTIVE, by=team["old"])
     verified = factories.make_member(owner=team["old"])
-    with pytest.raises(Refusal, match="through the pairing"):
+    with pytest.raises(Refusal, match=re.escape(text("A relationship is recorded through the pairing, not by hand."))):
         services.set_status(verified, MemberStatus.IN_RELATIONSHIP, by=team["old"])
     assert member.status is MemberStatus.INTAKE and verified.status is MemberStatus.ACTIVE
 
@@ -207,7 +214,7 @@ def test_a_stale_note_correction_is_refused(client, db, login_as, csrf):
     stale = client.post(url, data={"body": "基于旧版本的更正", "version": "1", "csrf_token": csrf()})
     assert stale.status_code == 302
     assert dbstate.contents() == before
-    assert "Someone else saved this record" in client.get(stale.headers["Location"]).get_data(as_text=True)
+    assert stale_message() in client.get(stale.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Note, note.id).body == "第一次更正"
 
@@ -243,7 +250,7 @@ def test_a_stale_profile_edit_is_refused_with_a_clear_message(client, db, login_
 
     page = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "Someone else saved this record" in page
+    assert stale_message() in page
     assert "我改的单位" in page  # the user's typing is not lost
     assert dbstate.contents() == before
     db.session.expire_all()
@@ -274,7 +281,7 @@ def test_a_stale_status_change_is_refused(client, db, login_as, csrf):
     before = dbstate.contents()
     response = client.post(f"/members/{member.id}/status", data={
         "status": "paused", "close_reason": "", "version": "1", "csrf_token": csrf()})
-    assert response.status_code == 422 and "Someone else saved this record" in response.get_data(as_text=True)
+    assert response.status_code == 422 and stale_message() in response.get_data(as_text=True)
     assert dbstate.contents() == before
 
 
@@ -284,7 +291,7 @@ def test_a_volunteer_records_consent_but_not_the_three_checks(client, db, login_
     db.session.commit()
     page = client.get(f"/members/{member.id}").get_data(as_text=True)
     assert page.count('name="check"') == 1 and 'value="consent"' in page
-    assert page.count("Awaiting a supervisor") == 3
+    assert page.count(msg("Awaiting a supervisor")) == 3
     before = dbstate.contents()
     refused = client.post(f"/members/{member.id}/verify", data={"check": "realname", "csrf_token": csrf()})
     assert refused.status_code == 403
