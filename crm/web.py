@@ -66,6 +66,9 @@ def _error_page(status):
         description = getattr(error, "description", None) if status != 500 else None
         if is_htmx():
             return description or messages[status], status
+        if request.headers.get("HX-Boosted") == "true" and request.method == "GET":
+            # htmx does not swap error responses, so a boosted link would do nothing at all: load it for real.
+            return "", status, {"HX-Redirect": request.full_path.rstrip("?")}
         return render_template("errors/error.html", status=status, message=messages[status],
                                description=description), status
     return handler
