@@ -27,15 +27,6 @@ def _volunteer_choices(volunteers=None):
                                                for v in volunteers]
 
 
-def reassign_form_for(member):
-    """The reassign form for the case file, or None when the user may not reassign."""
-    if not policy.can_reassign_member(current_user, member):
-        return None
-    form = ReassignForm(formdata=None)
-    form.to_user_id.choices = _volunteer_choices()
-    return form
-
-
 def bulk_reassign_form(volunteers=None):
     if not policy.can_view_team(current_user):
         return None
@@ -58,7 +49,7 @@ def _target_user(form):
     return to_user
 
 
-@bp.route("/<int:member_id>/reassign", methods=["POST"])
+@bp.route("/<int:member_id>/reassign", methods=["GET", "POST"])
 def reassign(member_id):
     from crm.members.views import get_member_for
     member = get_member_for(current_user, member_id)
@@ -74,8 +65,7 @@ def reassign(member_id):
             return redirect(url_for("members.detail", member_id=member.id))
         except Refusal as refusal:
             getattr(form, refusal.field or "to_user_id").errors.append(str(refusal.message))
-    from crm.members.views import _render_case_file
-    return _render_case_file(member, reassign_form=form), 422
+    return render("members/reassign.html", member=member, form=form), 422 if form.errors else 200
 
 
 @bp.route("/reassign", methods=["POST"])

@@ -22,7 +22,7 @@ from crm.members.forms import (
     VerifyForm,
 )
 from crm.members.models import CloseReason, MemberStatus, Note, NoteKind
-from crm.members.team_views import bulk_reassign_form, reassign_form_for
+from crm.members.team_views import bulk_reassign_form
 from crm.web import is_htmx, render
 
 
@@ -117,14 +117,14 @@ def detail(member_id):
     return page
 
 
-def _render_case_file(member, note_form=None, status_form=None, reassign_form=None, block=None):
+def _render_case_file(member, note_form=None, status_form=None, block=None):
     status_form = status_form or StatusForm(version=member.version, status=member.status.value,
                                             close_reason=member.close_reason.value if member.close_reason else "")
     return render("members/detail.html", block, member=member,
                   notes=queries.recent_notes(member.id), history=queries.assignment_history(member.id),
                   verifiers=queries.verifier_names(member), checks=services.VERIFICATION_CHECKS,
                   note_form=note_form or NoteForm(), verify_form=VerifyForm(), status_form=status_form,
-                  note_edit_form=NoteEditForm(), reassign_form=reassign_form or reassign_form_for(member),
+                  note_edit_form=NoteEditForm(),
                   interest_labels=_interest_labels(), **_counselling_panel(member), **_pairing_panels(member))
 
 

@@ -98,6 +98,7 @@ def test_supervisor_reassigns_a_member_and_only_the_new_volunteer_has_it(db, fre
     page = fresh_context().new_page()
     log_in(page, supervisor)
     page.goto(f"/members/{member.id}")
+    page.locator(f"a[href='/members/{member.id}/reassign']").click()
     form = page.locator(f"form[action='/members/{member.id}/reassign']")
     form.locator("select[name=to_user_id]").select_option(str(new.id))
     form.locator("input[name=reason]").fill("王芳休产假，由陈刚接手。")
@@ -244,3 +245,23 @@ def test_live_search_updates_results_without_a_reload(db, fresh_context, shot, p
     expect(results.locator(".empty")).to_be_visible()
     assert_no_reload(page)
     shot(page, "no-match")
+
+
+def test_a_note_on_a_case_taken_away_meanwhile_says_why_it_failed(db, fresh_context, shot):
+    _supervisor, old, new = team(db)
+    member = make_member(owner=old, name="赵敏")
+    db.session.commit()
+    page = fresh_context().new_page()
+    log_in(page, old)
+    page.goto(f"/members/{member.id}")
+    set_marker(page)
+
+    member.owner_id = new.id  # reassigned while the old volunteer still has the case file open
+    db.session.commit()
+    page.locator(NOTE_BOX).fill("这条记录不应保存。")
+    page.locator("#notes form.note-form button[type=submit]").click()
+    expect(page.locator("#flashes .flash-error")).to_be_visible()
+    expect(page.locator(NOTE_BOX)).to_have_value("这条记录不应保存。")  # what was typed is still there
+    assert_no_reload(page)
+    assert note_count(db, member) == 0
+    shot(page, "refused-with-a-message")

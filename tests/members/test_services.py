@@ -332,3 +332,16 @@ def test_the_last_contact_is_when_the_contact_happened(db, team):
     services.add_note(member, by=team["old"], kind=NoteKind.CALL, body="补记一个月前的电话",
                       contact_on=today() - timedelta(days=30))
     assert member.last_contact_at.date() == today()  # an older contact entered late does not move it back
+
+
+def test_reassignment_has_its_own_page_and_keeps_typed_text_on_error(client, login_as, db, csrf):
+    supervisor = login_as("supervisor")
+    old = factories.make_user("volunteer", branch=supervisor.branch)
+    member = factories.make_member(owner=old)
+    db.session.commit()
+    page = client.get(f"/members/{member.id}/reassign")
+    assert page.status_code == 200 and old.display_name in page.get_data(as_text=True)
+    refused = client.post(f"/members/{member.id}/reassign",
+                          data={"to_user_id": "", "reason": "换人跟进", "csrf_token": csrf()})
+    assert refused.status_code == 422 and "换人跟进" in refused.get_data(as_text=True)
+    assert db.session.get(Member, member.id).owner_id == old.id
