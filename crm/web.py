@@ -64,6 +64,8 @@ def _error_page(status):
                     400: _("The request could not be understood."), 405: _("This action is not allowed here."),
                     500: _("Something went wrong on our side. Please try again.")}
         description = getattr(error, "description", None) if status != 500 else None
+        if description == getattr(type(error), "description", None):
+            description = None  # werkzeug's stock English sentence, not one the app wrote: use ours
         if is_htmx():
             return description or messages[status], status
         if request.headers.get("HX-Boosted") == "true" and request.method == "GET":

@@ -23,3 +23,10 @@ def test_a_fragment_request_still_gets_the_short_message(client, login_as):
     assert response.status_code == 404
     assert "HX-Redirect" not in response.headers
     assert "<main" not in response.get_data(as_text=True)
+
+
+def test_a_fragment_gets_the_apps_message_not_werkzeugs(app, client, login_as):
+    login_as("volunteer")
+    response = client.get("/members/999999", headers={"HX-Request": "true"})
+    text = response.get_data(as_text=True)
+    assert "requested URL" not in text and text.strip()
