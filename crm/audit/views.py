@@ -3,6 +3,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from crm.audit import bp
+from crm.audit.labels import ACTIONS, OBJECT_TYPES
 from crm.audit.models import AuditEntry
 from crm.extensions import db
 from crm.web import render
@@ -17,5 +18,5 @@ def index():
     if before and 0 < before < 2**63:  # larger ids overflow SQLite's integers
         query = query.where(AuditEntry.id < before)
     entries = list(db.session.scalars(query))
-    return render("audit/index.html", "entries", entries=entries,
+    return render("audit/index.html", "entries", entries=entries, actions=ACTIONS, object_types=OBJECT_TYPES,
                   older=entries[-1].id if len(entries) == PAGE else None)

@@ -63,9 +63,9 @@ def test_the_audit_page_pages_backwards(app, client, db, login_as, monkeypatch):
         record(admin, "member.view", object_type="members", object_id=i + 1)
     db.session.commit()
     first = client.get("/audit/").get_data(as_text=True)
-    assert first.count("<code>member.view</code>") == 3 and "members #7" in first and "before=" in first
+    assert first.count("<code>member.view</code>") == 3 and "Member #7" in first and "before=" in first
     older = client.get("/audit/?before=5").get_data(as_text=True)
-    assert "members #4" in older and "members #5" not in older
+    assert "Member #4" in older and "Member #5" not in older
 
 
 @pytest.mark.parametrize("before", ["abc", "-1", "0", str(2**70), "１２"])
