@@ -76,6 +76,22 @@ def _error_page(status):
     return handler
 
 
+# Punctuation that templates put between a label and data: full-width in Chinese, ASCII in English.
+PUNCTUATION = {
+    "zh": {"colon": "：", "list": "、", "open": "（", "close": "）"},
+    "en": {"colon": ": ", "list": ", ", "open": " (", "close": ")"},
+}
+
+
+class _Punctuation:
+    """``{{ punct.colon }}`` in the request's language; a Jinja global, so macros imported without context see it."""
+
+    def __getattr__(self, name):
+        if name not in PUNCTUATION["en"]:
+            raise AttributeError(name)
+        return PUNCTUATION["zh" if select_locale().startswith("zh") else "en"][name]
+
+
 def _template_helpers():
     from crm.auth import policy
     from crm.auth.models import Role
@@ -87,6 +103,7 @@ def _template_helpers():
 def init_app(app):
     app.after_request(_vary_on_htmx)
     app.context_processor(_template_helpers)
+    app.jinja_env.globals["punct"] = _Punctuation()
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
     for status in (400, 403, 404, 405, 500):

@@ -91,7 +91,7 @@ def _visible_text(html, data):
 
 # Latin words that are Chinese interface text too.
 LATIN_IN_CHINESE = {"PDF", "A6", "KTV", "IT", "ID", "zhangwei", "zw"}  # the last two: pinyin search examples
-CJK = re.compile(r"[\u3400-\u9fff]+")  # ideographs; templates still put full-width punctuation around labels
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")  # ideographs and full-width punctuation
 
 
 @pytest.fixture

@@ -23,8 +23,9 @@ from crm.web import render
 def _volunteer_choices(volunteers=None):
     if volunteers is None:
         volunteers = queries.assignable_volunteers(current_user)
-    return [SelectChoice("", _("Choose…"))] + [SelectChoice(str(v.id), f"{v.display_name}（{v.branch.name}）")
-                                               for v in volunteers]
+    return [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(str(v.id), _("%(name)s (%(branch)s)", name=v.display_name, branch=v.branch.name))
+        for v in volunteers]
 
 
 def bulk_reassign_form(volunteers=None):
