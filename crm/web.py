@@ -78,9 +78,13 @@ def _error_page(status):
 
 # Punctuation that templates put between a label and data: full-width in Chinese, ASCII in English.
 PUNCTUATION = {
-    "zh": {"colon": "：", "list": "、", "open": "（", "close": "）"},
-    "en": {"colon": ": ", "list": ", ", "open": " (", "close": ")"},
+    "zh": {"colon": "：", "list": "、", "separator": "；", "open": "（", "close": "）"},
+    "en": {"colon": ": ", "list": ", ", "separator": "; ", "open": " (", "close": ")"},
 }
+
+
+def punctuation() -> dict[str, str]:
+    return PUNCTUATION["zh" if select_locale().startswith("zh") else "en"]
 
 
 class _Punctuation:
@@ -89,7 +93,7 @@ class _Punctuation:
     def __getattr__(self, name):
         if name not in PUNCTUATION["en"]:
             raise AttributeError(name)
-        return PUNCTUATION["zh" if select_locale().startswith("zh") else "en"][name]
+        return punctuation()[name]
 
 
 def _template_helpers():

@@ -22,6 +22,7 @@ from crm.members import vocab
 from crm.members.models import Member
 from crm.members.projections import SharedProfile
 from crm.pairings.models import Pairing, Stage
+from crm.web import punctuation
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def split_printable(user, ids) -> tuple[list[Pairing], list[str]]:
         if pairing is None or not policy.can_view_pairing(user, pairing):
             skipped.append(str(_l("#%(id)s: no such introduction among yours", id=pairing_id)))
         elif (refusal := print_refusal(user, pairing)) is not None:
-            skipped.append(f"{pairing.reference}: {refusal}")
+            skipped.append(f"{pairing.reference}{punctuation()['colon']}{refusal}")
         else:
             printable.append(pairing)
     return printable, skipped

@@ -10,7 +10,7 @@ from crm.cards import bp, services
 from crm.cards.forms import MAX_BATCH, BatchForm
 from crm.cards.pdf import render_cards
 from crm.extensions import db
-from crm.web import render
+from crm.web import punctuation, render
 
 
 def _pdf(data: bytes, filename: str, disposition: str = "inline") -> Response:
@@ -64,9 +64,10 @@ def batch():
             if skipped:
                 flash(ngettext("%(num)d introduction was not printed: %(list)s",
                                "%(num)d introductions were not printed: %(list)s",
-                               len(skipped), list="; ".join(skipped)), "warning")
+                               len(skipped), list=punctuation()["separator"].join(skipped)), "warning")
             response = _pdf(data, "introduction-cards.pdf", "attachment")  # a file to keep, not a page
             response.headers["X-Cards-Skipped"] = str(len(skipped))
             return response
-        error = _("None of the chosen introductions can be printed: %(list)s", list="; ".join(skipped))
+        error = _("None of the chosen introductions can be printed: %(list)s",
+                  list=punctuation()["separator"].join(skipped))
     return _select_page(form, error=error, checked=set(ids)), 422
