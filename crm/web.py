@@ -78,8 +78,8 @@ def _error_page(status):
 
 # Punctuation that templates put between a label and data: full-width in Chinese, ASCII in English.
 PUNCTUATION = {
-    "zh": {"colon": "：", "list": "、", "separator": "；", "open": "（", "close": "）"},
-    "en": {"colon": ": ", "list": ", ", "separator": "; ", "open": " (", "close": ")"},
+    "zh": {"colon": "：", "list": "、", "separator": "；", "sentence": "", "open": "（", "close": "）"},
+    "en": {"colon": ": ", "list": ", ", "separator": "; ", "sentence": " ", "open": " (", "close": ")"},
 }
 
 
