@@ -25,11 +25,16 @@ def load_user(cookie_id: str):
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    login_url = url_for("auth.login", next=_current_path() if request.method == "GET" else None)
     if is_htmx() or request.headers.get("HX-Request"):
         return _("Please sign in again."), 401, {"HX-Redirect": login_url}
     flash(_("Please sign in to continue."), "info")
     return redirect(login_url)
+
+
+def _current_path() -> str:
+    """The path and query of this request, without the bare "?" that ``full_path`` adds."""
+    return request.full_path.rstrip("?")
 
 
 def _safe_next(target: str | None) -> str:
