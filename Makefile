@@ -7,7 +7,7 @@ HTMX := static/vendor/htmx.min.js
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium postgresql
 export FLASK_APP := crm
 
-.PHONY: run test install system-deps translations lint clean
+.PHONY: run test install system-deps translations bench lint clean
 
 run: install
 	$(PY) -m flask db upgrade
@@ -49,8 +49,12 @@ translations: .venv/installed
 	  $(PY) -m babel.messages.frontend -q compile -d crm/translations; \
 	else echo "No translation catalogue in crm/translations yet: the UI shows the English source strings."; fi
 
+# Suggestion engine over 100,000 synthetic members: numpy index against the plain-Python scan.
+bench: install
+	$(PY) -m bench.suggestions 100000 10
+
 lint: .venv/installed
-	$(PY) -m ruff check crm tests
+	$(PY) -m ruff check crm tests bench
 
 clean:
 	rm -rf .venv $(HTMX)

@@ -1,4 +1,4 @@
-"""Time suggestions over a synthetic pool: ``python -m crm.matching.bench [members] [queries]``.
+"""Time suggestions over a synthetic pool: ``python -m bench.suggestions [members] [queries]`` (or ``make bench``).
 
 Prints the index build time and, per query member, the median and worst time of the numpy
 index and of the plain-Python reference scan (top 20 each).
