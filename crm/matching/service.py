@@ -47,7 +47,7 @@ class Suggestion:
 
 
 def rules() -> Rules:
-    return Rules(open_limit=current_app.config.get("MATCHING_OPEN_LIMIT", 1))
+    return Rules(open_limit=current_app.config["MATCHING_OPEN_LIMIT"])
 
 
 def _build(stamp):
@@ -63,7 +63,7 @@ def _too_old() -> bool:
     """An optional periodic full rebuild (``MATCHING_REBUILD_SECONDS``, off by default: a
     rebuild of 100,000 members takes seconds of a request, and the re-check already keeps
     every shown candidate eligible)."""
-    limit = current_app.config.get("MATCHING_REBUILD_SECONDS")
+    limit = current_app.config["MATCHING_REBUILD_SECONDS"]
     return limit is not None and time.monotonic() - _cache.get("built", 0) > limit
 
 
