@@ -39,6 +39,8 @@ def create_app(config=None):
     for bp in (auth_bp, members_bp, audit_bp, admin_bp, pairings_bp, followups_bp, counselling_bp, cards_bp,
                matching_bp):
         app.register_blueprint(bp)
+    from crm.privacy import bp as privacy_bp
+    app.register_blueprint(privacy_bp)
 
     policy.init_app(app)
     web.init_app(app)
@@ -46,6 +48,8 @@ def create_app(config=None):
     from crm import demo
     from crm.auth import cli as auth_cli
     app.cli.add_command(demo.seed_demo)
+    from crm import benchdata
+    app.cli.add_command(benchdata.seed_bench)
     app.cli.add_command(auth_cli.create_user)
     app.cli.add_command(web.translate)
     return app
