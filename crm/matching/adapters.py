@@ -29,7 +29,8 @@ COLUMNS = (Member.id, Member.gender, Member.birth_date, Member.branch_id, Member
            Member.work_district, Member.settle_city, Member.education, Member.height_cm, Member.marital_history,
            Member.children_count, Member.interests, Member.values_answers, Member.pref_age_min, Member.pref_age_max,
            Member.pref_height_min, Member.pref_height_max, Member.pref_min_education, Member.pref_districts,
-           Member.pref_accepts_divorced, Member.pref_accepts_children)
+           Member.pref_accepts_divorced, Member.pref_accepts_children, Member.processing_consent,
+           Member.sharing_consent)
 
 
 def branch_pools(session) -> dict[int, frozenset[int]]:
@@ -77,7 +78,9 @@ def profile_from_row(r, pools, open_count, taken, on=None) -> Profile:
         pool_branch_ids=pools.get(r.branch_id, frozenset({r.branch_id})),
         active=r.status is MemberStatus.ACTIVE,
         verified=bool(r.realname_verified_at and r.employer_verified_at and r.pledge_signed_at),
-        consented=r.consent_at is not None,
+        # The one place consent enters eligibility: consent on file (the verification) and, from the
+        # ledger (crm.privacy), processing and sharing with matched members not withdrawn.
+        consented=r.consent_at is not None and bool(r.processing_consent) and bool(r.sharing_consent),
         in_relationship_or_later=r.status in TAKEN_STATUSES or r.id in taken,
         opted_out=bool(r.opt_out_suggestions), open_introductions=open_count.get(r.id, 0),
         home_area=_i(f"{r.home_city}/{r.home_district}"), work_area=_i(f"{r.work_city}/{r.work_district}"),

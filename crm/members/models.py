@@ -5,7 +5,7 @@ import hmac
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import Branch, User
@@ -159,6 +159,15 @@ class Member(db.Model):
     interests: Mapped[list] = mapped_column(JSON, default=list)
     values_answers: Mapped[dict] = mapped_column(JSON, default=dict)
     opt_out_suggestions: Mapped[bool] = mapped_column(default=False)
+    # Current consents, copied from the ledger (crm.privacy.models.MemberConsent) by
+    # crm.privacy.services.record_consent only; photo_consent above is the photo purpose's copy.
+    # Members without ledger rows count as having given processing and sharing (the legacy default;
+    # the "consent" verification still gates suggestions). consent_versions: {purpose: text version given}.
+    processing_consent: Mapped[bool] = mapped_column(default=True, server_default=true())
+    sharing_consent: Mapped[bool] = mapped_column(default=True, server_default=true())
+    consent_versions: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    # Set when crm.privacy.erasure anonymised the record: the row stays for statistics only.
+    erased_at: Mapped[datetime | None]
 
     # Partner preferences (must-haves)
     pref_age_min: Mapped[int | None]
