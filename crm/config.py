@@ -20,6 +20,17 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # Minutes a re-entered password counts as fresh for sensitive actions (crm.auth.reauth).
+    PASSWORD_CONFIRM_MINUTES = 5
+    # Rate limits (crm.throttle): sign-in attempts per account and per client address, and wrong
+    # re-entered passwords per user, each within LOGIN_THROTTLE_SECONDS.
+    LOGIN_ATTEMPTS_PER_ACCOUNT = 10
+    LOGIN_ATTEMPTS_PER_IP = 50
+    PASSWORD_CONFIRM_ATTEMPTS = 5
+    LOGIN_THROTTLE_SECONDS = 15 * 60
+    # Where rate-limit counters live: "database" (shared by every worker) or "memory" (one process,
+    # development only; flask check-deploy refuses it with several workers).
+    RATELIMIT_STORAGE = os.environ.get("RATELIMIT_STORAGE", "database")
     # argon2id parameters (RFC 9106 second recommendation: 64 MiB, 3 passes).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 64 * 1024

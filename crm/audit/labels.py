@@ -30,6 +30,8 @@ ACTIONS = {
     "risk_alert.raise": _l("Raised a risk alert"),
     "risk_alert.acknowledge": _l("Acknowledged a risk alert"),
     "matching.weights": _l("Changed the suggestion weights"),
+    "auth.password_confirmed": _l("Confirmed their password"),
+    "auth.password_confirm_failed": _l("Entered a wrong password to confirm"),
 }
 
 OBJECT_TYPES = {

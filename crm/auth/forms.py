@@ -20,3 +20,9 @@ class LanguageForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """CSRF protection for buttons that post nothing else."""
+
+
+class ConfirmPasswordForm(FlaskForm):
+    """Re-entering the password before a sensitive action (crm.auth.reauth)."""
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()

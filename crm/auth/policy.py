@@ -20,6 +20,7 @@ MANAGERS = Role.SUPERVISOR | Role.ADMIN
 ROUTE_ACCESS: dict[str, Role | str] = {
     "static": PUBLIC,
     "auth.login": PUBLIC,
+    "auth.confirm_password": STAFF,
     "auth.set_language": PUBLIC,
     "auth.logout": STAFF,
     "auth.home": STAFF,
