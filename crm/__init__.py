@@ -44,6 +44,8 @@ def create_app(config=None):
 
     policy.init_app(app)
     web.init_app(app)
+    from crm import security
+    security.init_app(app)  # headers (CSP...), NUL guard, expired CSRF handling: after web's error handlers
 
     from crm import demo
     from crm.auth import cli as auth_cli

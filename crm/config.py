@@ -38,6 +38,11 @@ class Config:
     # Set to a CDN URL (with HTMX_SRI) to load htmx from there instead of static/vendor/.
     HTMX_CDN_URL = os.environ.get("HTMX_CDN_URL", "")
     HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none, trust no such
+    # header). With 1, a TLS-terminating proxy makes request.is_secure true: HSTS is sent, client IPs are real.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # Strict-Transport-Security max-age, sent on HTTPS responses only (crm.security).
+    HSTS_SECONDS = 365 * 24 * 3600
     # Pairing pipeline: days until the follow-up that a stage change creates (dating and
     # relationship repeat: completing one creates the next), and days before an unanswered
     # consent request counts as overdue.

@@ -51,9 +51,7 @@ def select_timezone():
 def _vary_on_htmx(response):
     if g.get("varies_on_htmx"):
         response.vary.add("HX-Request")
-    # The session, not current_user: after the view's commit that would reload the user from the database.
-    if session.get("_user_id"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    # Cache-Control: no-store and the other security headers: crm.security.
     return response
 
 
@@ -112,17 +110,7 @@ def init_app(app):
     app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
     for status in (400, 403, 404, 405, 500):
         app.register_error_handler(status, _error_page(status))
-
-    from flask_wtf.csrf import CSRFError
-    app.register_error_handler(CSRFError, _csrf_error)
-
-
-def _csrf_error(error):
-    from flask_babel import gettext as _
-    message = _("Your session has expired or the form is out of date. Reload the page and try again.")
-    if is_htmx():
-        return message, 400
-    return render_template("errors/error.html", status=400, message=message, description=None), 400
+    # An expired CSRF token: crm.security.csrf_error (the form comes back with what was typed).
 
 
 translate = AppGroup("translate", help="Extract, update and compile the translation catalogues.")

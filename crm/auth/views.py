@@ -27,6 +27,10 @@ def load_user(cookie_id: str):
 def unauthorized():
     login_url = url_for("auth.login", next=_current_path() if request.method == "GET" else None)
     if is_htmx() or request.headers.get("HX-Request"):
+        if request.method != "GET":
+            # A form being sent: the login page would replace it and what was typed. Say so instead.
+            from crm.security import session_expired
+            return session_expired()
         return _("Please sign in again."), 401, {"HX-Redirect": login_url}
     flash(_("Please sign in to continue."), "info")
     return redirect(login_url)
