@@ -136,7 +136,8 @@ def _counting(engine):
     statements = []
 
     def before(conn, cursor, statement, *args):
-        statements.append(statement)
+        if statement != "BEGIN IMMEDIATE":  # SQLite's transaction start (crm.database), not a query
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", before)
     try:
