@@ -52,6 +52,9 @@ def create_app(config=None):
     app.cli.add_command(demo.seed_demo)
     from crm import benchdata
     app.cli.add_command(benchdata.seed_bench)
+    from crm import backup
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
     app.cli.add_command(auth_cli.create_user)
     app.cli.add_command(web.translate)
     return app

@@ -52,6 +52,11 @@ class Config:
     MATCHING_OPEN_LIMIT = 1
     # Seconds between full rebuilds of the suggestion index; None: only changed members are refreshed.
     MATCHING_REBUILD_SECONDS = None
+    # Where `flask backup` writes (crm.backup): a directory, relative paths inside the instance folder.
+    # Empty: no backup target (flask backup refuses without --dir; flask check-deploy reports it). Put it on
+    # another disk than the database. BACKUP_KEEP: newest backups kept by `flask backup --prune` (0: all).
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", "")
+    BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
 
 
 class TestConfig(Config):
