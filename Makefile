@@ -4,7 +4,7 @@ PY := .venv/bin/python
 HTMX_VERSION := 2.0.11
 HTMX_SHA384 := 2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg
 HTMX := static/vendor/htmx.min.js
-SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium postgresql
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium postgresql wrk
 export FLASK_APP := crm
 
 .PHONY: run test install system-deps translations bench lint clean
@@ -50,8 +50,13 @@ translations: .venv/installed
 	else echo "No translation catalogue in crm/translations yet: the UI shows the English source strings."; fi
 
 # Suggestion engine over 100,000 synthetic members: numpy index against the plain-Python scan.
+# Then union scale (issue 10): key pages through the test client and gunicorn + wrk (loopback), on SQLite
+# (dataset generated once into bench/.data/) and on a throwaway PostgreSQL; writes bench/RESULTS.md.
 bench: install
 	$(PY) -m bench.suggestions 100000 10
+	$(PY) -m bench.pages --members 100000 --out bench/.data/sqlite.json
+	scripts/with-pg.sh $(PY) -m bench.pages --members 100000 --database env --out bench/.data/postgresql.json
+	$(PY) -m bench.report bench/.data/sqlite.json bench/.data/postgresql.json
 
 lint: .venv/installed
 	$(PY) -m ruff check crm tests bench

@@ -45,8 +45,24 @@ class Result:
         return self.median_ms / self.floor_ms if self.floor_ms else None
 
 
+def schema_head() -> str:
+    """The migrations' head revision: a dataset file is made for one schema and regenerated for another."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(HERE.parent / "migrations"))
+    return "-".join(sorted(ScriptDirectory.from_config(config).get_heads()))
+
+
 def sqlite_url(members: int) -> str:
-    return f"sqlite:///{DATA / f'bench-{members}.sqlite'}"
+    """bench/.data/bench-<members>-<schema head>.sqlite; files of older schemas are deleted, never migrated
+    (a batch migration copying a 100k-member table takes minutes)."""
+    name = f"bench-{members}-{schema_head()}.sqlite"
+    for old in DATA.glob(f"bench-{members}-*.sqlite*"):
+        if not old.name.startswith(name):
+            old.unlink()
+    return f"sqlite:///{DATA / name}"
 
 
 def make_app(url: str):
@@ -65,16 +81,18 @@ def make_app(url: str):
 def ensure_data(app, members: int, echo=print) -> None:
     """Generate the dataset unless the database already holds it."""
     from flask_migrate import upgrade
+    from sqlalchemy import inspect
 
     from crm.auth.models import User
     from crm.benchdata import generate
     from crm.extensions import db
 
     with app.app_context():
-        upgrade()
-        if db.session.scalar(select(func.count()).select_from(User)):
-            return
+        if inspect(db.engine).has_table("users") and db.session.scalar(select(func.count()).select_from(User)):
+            db.session.remove()
+            return  # never migrated in place: a batch migration copies (and may cascade) 100k-row tables
         db.session.remove()
+        upgrade()
         echo(f"Generating the benchmark dataset ({members:,} members)...")
         counts = generate(db.engine, members, secret=app.config["SECRET_KEY"], echo=echo)
         echo(", ".join(f"{t} {n:,}" for t, n in counts.items()))
@@ -103,9 +121,21 @@ def pick_subjects(app) -> dict:
         branch_members = select(Member.id).where(Member.branch_id == sup.branch_id)
         batch = list(db.session.scalars(select(Pairing.id).where(
             Pairing.stage.in_(intro), low.in_(branch_members)).order_by(Pairing.id).limit(50)))
-        return {"volunteer": vol.get_id(), "supervisor": sup.get_id(), "admin": users["admin"].get_id(),
+        ids = {name: login_id(users[name]) for name in ("volunteer", "supervisor", "admin")}
+        db.session.commit()
+        return {**ids,
                 "branch_id": sup.branch_id, "member_id": member.id, "name": member.name,
                 "pinyin": member.name_pinyin, "card_pairing": card, "batch": batch}
+
+
+def login_id(user) -> str:
+    """What Flask-Login keeps in the session for ``user``: with server-side sessions (crm.auth.sessions,
+    issue 9) a fresh session row is opened, as a sign-in would (the caller commits)."""
+    try:
+        from crm.auth import sessions
+    except ImportError:
+        return user.get_id()
+    return sessions.issue(user, user_agent="bench")
 
 
 def page_list(s: dict, app) -> list[tuple[str, str, str, str, dict | None, int]]:
@@ -141,6 +171,9 @@ class StatementLog:
         if self.on:
             self.items.append((statement, parameters, executemany))
 
+    def close(self):
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
     def capture(self, fn):
         self.items, self.on = [], True
         try:
@@ -152,12 +185,15 @@ class StatementLog:
 
 def replay_floor(engine, statements, runs: int) -> float:
     """Median ms to run ``statements`` (and fetch all rows) on a raw DBAPI connection; writes rolled back."""
+    statements = [s for s in statements if not s[0].lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
     raw = engine.raw_connection()
     try:
         dbapi = raw.driver_connection
         times = []
         for _ in range(runs):
             cur = dbapi.cursor()
+            if engine.dialect.name == "sqlite" and not dbapi.in_transaction:
+                cur.execute("BEGIN")  # the app's connections run in autocommit mode and BEGIN themselves
             t = time.perf_counter()
             for statement, params, many in statements:
                 if many and isinstance(params, list) and params and isinstance(params[0], (tuple, list, dict)):
@@ -182,7 +218,7 @@ def client_for(app, user_id: str):
     return client
 
 
-def measure(app, runs: int = 40, echo=print) -> tuple[list[Result], dict]:
+def measure(app, runs: int = 40, echo=print, warmup: int = 2) -> tuple[list[Result], dict]:
     from crm.extensions import db
 
     subjects = pick_subjects(app)
@@ -203,13 +239,15 @@ def measure(app, runs: int = 40, echo=print) -> tuple[list[Result], dict]:
                 db.session.remove()  # as at the end of a real request: nothing cached between runs
                 return response
 
-            n = max(3, runs // divisor) if divisor else 3
+            n = max(1, runs // divisor) if divisor else min(3, runs)
             first = request()  # warm-up: templates compiled, caches filled
-            for _ in range(2):
+            for _ in range(warmup):
                 request()
             counts, times = [], []
             for _ in range(n):
-                stmts = log.capture(lambda: times.append(_timed(request)))
+                took = []
+                stmts = log.capture(lambda took=took, request=request: took.append(_timed(request)))
+                times.append(took[0])
                 counts.append(len(stmts))
             floor = replay_floor(db.engine, stmts, max(5, n)) if stmts else None
             times_ms = sorted(x * 1000 for x in times)
@@ -222,6 +260,7 @@ def measure(app, runs: int = 40, echo=print) -> tuple[list[Result], dict]:
             echo(f"{label:<34} {result.median_ms:8.1f} ms median {result.p95_ms:8.1f} p95  "
                  f"{result.statements:3d} stmts  floor {result.floor_ms or 0:6.2f} ms  status {first.status_code}")
         db.session.remove()
+        log.close()
     subjects["index_build_s"] = round(index_s, 2)
     return results, subjects
 
@@ -245,15 +284,32 @@ def machine(engine) -> dict:
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
+def markdown_table(report: dict) -> str:
+    lines = ["| Page | median ms | p95 ms | statements | floor ms | x floor |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in report["results"]:
+        constant = "" if r.get("statements_constant", True) else " (varies)"
+        floor = f"{r['floor_ms']:.2f}" if r["floor_ms"] is not None else "–"
+        ratio = f"{r['ratio']:.0f}×" if r.get("ratio") else "–"
+        note = f" ({r['note']})" if r.get("note") else ""
+        lines.append(f"| {r['page']}{note} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} | "
+                     f"{r['statements']}{constant} | {floor} | {ratio} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> dict:
+    """Pages, then (unless --no-serve) gunicorn + wrk; writes the JSON report to --out."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=40)
-    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", ""))
+    parser.add_argument("--database", default="", help="a database URL; 'env' reads DATABASE_URL "
+                        "(scripts/with-pg.sh); default: the SQLite file under bench/.data/")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per page")
+    parser.add_argument("--no-serve", action="store_true", help="skip the gunicorn + wrk part")
     parser.add_argument("--out", default="", help="write the results as JSON here (bench/report.py reads them)")
     args = parser.parse_args(argv)
-    url = args.database or sqlite_url(args.members)
     DATA.mkdir(exist_ok=True)
+    url = os.environ["DATABASE_URL"] if args.database == "env" else (args.database or sqlite_url(args.members))
     app = make_app(url)
     ensure_data(app, args.members)
     results, subjects = measure(app, args.runs)
@@ -261,8 +317,15 @@ def main(argv=None) -> dict:
         from crm.extensions import db
         info = machine(db.engine)
         db.engine.dispose()
-    report = {"machine": info, "members": args.members, "url": url.split("@")[-1], "subjects": subjects,
+    report = {"machine": info, "members": args.members, "subjects": subjects,
               "results": [asdict(r) | {"ratio": r.ratio} for r in results]}
+    print(markdown_table(report))
+    if not args.no_serve:
+        from bench import serve
+        report["serve"] = serve.measure(app, url, BENCH_SECRET, subjects["volunteer"], subjects["member_id"],
+                                        args.seconds)
+        for label, r in report["serve"].items():
+            print(f"{label:<28} {r}")
     if args.out:
         Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=1))
     return report

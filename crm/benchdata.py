@@ -157,7 +157,8 @@ class Generator:
         w.write("branches", ["id", "name", "city", "phone", "parent_id", "created_at"], rows)
 
         n_users = max(len(self.branches) * 6, self.n // 50)
-        per_branch = n_users // len(self.branches)
+        per_branch = max(8, n_users // len(self.branches))
+        staff = 3 if per_branch >= 30 else 1  # supervisors, and as many counsellors, per branch
         self.volunteers: dict[int, list[int]] = {}
         self.supervisors: dict[int, list[int]] = {}
         self.counsellors: dict[int, list[int]] = {}
@@ -168,9 +169,9 @@ class Generator:
                 uid += 1
                 if b == 1 and j == 0:
                     roles, username = Role.ADMIN, "admin"
-                elif j < 3:
+                elif j <= staff:
                     roles, username = Role.SUPERVISOR, f"s{uid:05d}"
-                elif j < 6:
+                elif j <= 2 * staff:
                     roles, username = Role.COUNSELLOR, f"c{uid:05d}"
                 else:
                     roles, username = Role.VOLUNTEER, f"v{uid:05d}"
@@ -382,12 +383,12 @@ class Generator:
         rng, w = self.rng, self.w
         kinds = ["call", "meeting", "wechat", "visit", "other"]
         last = [None] * (self.n + 1)
-        rows, nid = [], 0
+        rows = []
         target = 5 * self.n
         pairing_notes = target // 10
         batch = 100_000
-        for k in range(target):
-            if k < pairing_notes and self.open_pairings:
+        for nid in range(1, target + 1):
+            if nid <= pairing_notes and self.open_pairings:
                 pid, lo, hi = self.open_pairings[rng.randrange(len(self.open_pairings))]
                 mid = lo if rng.random() < 0.5 else hi
             else:
@@ -395,7 +396,6 @@ class Generator:
             created = self.m_created[mid]
             when = created + timedelta(seconds=int(rng.uniform(0, (self.now - created).total_seconds())))
             author = self.m_owner[mid] or self.supervisors[self.m_branch[mid]][0]
-            nid += 1
             rows.append((nid, 1, mid, pid, author, rng.choice(kinds), rng.choice(NOTE_TEXTS), w.day(when.date()),
                          w.ts(when)))
             if last[mid] is None or when > last[mid]:
@@ -443,7 +443,8 @@ class Generator:
             assignee = self.m_owner[mid] or self.supervisors[self.m_branch[mid]][0]
             due = self.today + timedelta(days=rng.randint(-90, 45))
             done = due < self.today and rng.random() < 0.8
-            done_at = datetime.combine(due, datetime.min.time()) + timedelta(hours=rng.uniform(9, 18)) if done else None
+            done_at = (datetime.combine(due, datetime.min.time()) + timedelta(hours=rng.uniform(9, 18))
+                       if done else None)
             rows.append((fid, w.day(due), assignee, mid, pid, rng.choice(kinds), None, assignee, w.ts(done_at),
                          assignee if done else None, "已回访，情况正常。" if done else None,
                          w.ts(datetime.combine(due, datetime.min.time()) - timedelta(days=7))))
@@ -467,9 +468,9 @@ class Generator:
             acc = created + timedelta(days=2) if counsellor else None
             closed = acc + timedelta(days=25) if status == "closed" else None
             referrals.append((rid, mid, None, b, "会员希望就婚恋观进行咨询。", by, False, w.ts(created), by,
-                              rng.choice(("phone", "wechat", "in_person", "written")), status, counsellor, w.ts(acc),
-                              w.ts(closed), counsellor if closed else None, "咨询结束，会员状态良好。" if closed else None,
-                              w.ts(created)))
+                              rng.choice(("phone", "wechat", "in_person", "written")), status, counsellor,
+                              w.ts(acc), w.ts(closed), counsellor if closed else None,
+                              "咨询结束，会员状态良好。" if closed else None, w.ts(created)))
             if counsellor:
                 accepted.append((rid, mid, b, counsellor, acc))
         modes, topics = ("in_person", "phone", "online"), ("marriage_views", "relationship", "communication",
@@ -482,14 +483,15 @@ class Generator:
             held = min(held, self.today)
             risk = rng.choices(("none", "low", "high"), (90, 8, 2))[0]
             sessions.append((sid, rid, counsellor, w.day(held), rng.choice((45, 50, 60)), rng.choice(modes),
-                             rng.choice(topics), "来访者谈到近期的情绪和对婚恋的期待。（保密）", "建议继续参加联谊活动。",
+                             rng.choice(topics), "来访者谈到近期的情绪和对婚恋的期待。（保密）",
+                             "建议继续参加联谊活动。",
                              w.day(held + timedelta(days=14)) if rng.random() < 0.3 else None, risk,
                              w.ts(datetime.combine(held, datetime.min.time()) + timedelta(hours=15))))
             if risk == "high":
                 raised = datetime.combine(held, datetime.min.time()) + timedelta(hours=16)
                 ack = rng.random() < 0.8
-                alerts.append((len(alerts) + 1, sid, b, mid, w.ts(raised),
-                               self.supervisors[b][0] if ack else None, w.ts(raised + timedelta(hours=3)) if ack else None))
+                alerts.append((len(alerts) + 1, sid, b, mid, w.ts(raised), self.supervisors[b][0] if ack else None,
+                               w.ts(raised + timedelta(hours=3)) if ack else None))
         w.write("referrals", ["id", "member_id", "pairing_id", "branch_id", "reason", "referred_by_id",
                               "is_self_referred", "consent_at", "consent_recorded_by_id", "consent_channel", "status",
                               "counsellor_id", "accepted_at", "closed_at", "closed_by_id", "outcome", "created_at"],
@@ -519,8 +521,6 @@ def generate(engine, members: int = 100_000, seed: int = 2026, secret: str = "be
     fake.seed_instance(seed)
     started = time.perf_counter()
     with engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA synchronous=OFF")
         writer = Writer(conn)
         g = Generator(writer, members, seed, secret, password_hash or hash_password(PASSWORD))
         steps = [("users", lambda: g.branches_and_users(fake)), ("members", lambda: g.members(fake)),
@@ -532,7 +532,7 @@ def generate(engine, members: int = 100_000, seed: int = 2026, secret: str = "be
             echo(f"  {label}: {time.perf_counter() - t:.1f} s")
         writer.reset_sequences()
     if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
+        with engine.begin() as conn:  # the planner's statistics: without them SQLite guesses badly at this size
             conn.exec_driver_sql("ANALYZE")
     else:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -7,3 +7,24 @@ def test_suggestion_benchmark_runs_and_agrees_with_the_reference(capsys):
     suggestions.main(2_000, 3)
     out = capsys.readouterr().out
     assert "numpy index top 20" in out and "pure-Python scan top 20" in out
+
+
+def test_page_benchmark_runs_on_a_small_dataset(db, app, monkeypatch):
+    """bench.pages end to end on 300 members: every page answers, statements are counted and replayed."""
+    from bench import pages
+    from crm.benchdata import generate
+    from crm.matching import service
+
+    generate(db.engine, 300, seed=3, secret=app.config["SECRET_KEY"])
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    try:
+        results, subjects = pages.measure(app, runs=2, echo=lambda line: None, warmup=0)
+    finally:
+        service.reset()
+    by_page = {r.page.split(" (")[0].split(",")[0]: r for r in results}
+    assert {"Caseload", "Case file", "Search by name", "Search by pinyin", "Board", "Suggestions"} <= set(by_page)
+    assert all(r.status == 200 for r in results), [(r.page, r.status) for r in results]
+    assert all(r.statements >= 1 and r.floor_ms is not None for r in results)
+    assert subjects["member_id"] and subjects["pinyin"]
+    table = pages.markdown_table({"results": [r.__dict__ | {"ratio": r.ratio} for r in results]})
+    assert "Caseload" in table
