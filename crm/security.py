@@ -115,7 +115,8 @@ class WriteRefused(RuntimeError):
 
 def _refuse_writes_during_replay(session, *args):
     if has_app_context() and g.get("csrf_replay"):
-        raise WriteRefused("a form without a valid CSRF token may not write")
+        changed = [*session.new, *session.dirty, *session.deleted]
+        raise WriteRefused(f"a form without a valid CSRF token may not write: {changed!r}")
 
 
 def _refuse_statement_during_replay(state):
@@ -160,6 +161,7 @@ def csrf_error(error):
 def _replay_without_writes(message):
     from crm.extensions import db
     flash(message, "error")
+    g.csrf_valid = False  # Flask-WTF's mark: the forms check the token themselves, and refuse it
     g.csrf_replay = True
     try:
         rv = current_app.view_functions[request.endpoint](**(request.view_args or {}))

@@ -45,7 +45,7 @@ def new(member_id):
         db.session.commit()
         flash(_("Follow-up added."), "success")
     else:
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")  # lazy strings too
     return redirect(url_for("members.detail", member_id=member.id) + "#followups")
 
 
