@@ -19,6 +19,13 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Server-side sessions (crm.auth.sessions): signed out after SESSION_IDLE_MINUTES without a request and
+    # SESSION_ABSOLUTE_HOURS after sign-in; "keep me signed in" lasts REMEMBER_COOKIE_DURATION, never more
+    # than REMEMBER_MAX_DAYS. last_seen_at is written at most every SESSION_TOUCH_SECONDS.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    REMEMBER_MAX_DAYS = 30
+    SESSION_TOUCH_SECONDS = 60
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     # Minutes a re-entered password counts as fresh for sensitive actions (crm.auth.reauth).
     PASSWORD_CONFIRM_MINUTES = 5

@@ -27,6 +27,7 @@ class FreshUserClient(FlaskClient):
         if has_app_context():
             g.pop("_login_user", None)
             g.pop("_flask_babel", None)
+            g.pop("csrf_token", None)  # Flask-WTF caches the token in g; sign-in starts a new session
         return super().open(*args, **kwargs)
 
 

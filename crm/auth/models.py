@@ -85,7 +85,9 @@ class User(UserMixin, db.Model):
         return self.is_active_user
 
     def get_id(self):
-        return f"{self.id}:{self.session_token}"
+        # "<id>:<token>" of the server-side session this object was signed in with (crm.auth.sessions);
+        # without one, a value that no session row matches (the loader refuses it).
+        return f"{self.id}:{getattr(self, 'session_cookie_token', None) or self.session_token}"
 
     def end_all_sessions(self):
         self.session_token = secrets.token_hex(16)

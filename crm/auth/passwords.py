@@ -17,9 +17,20 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+_dummy_hashes: dict[tuple[int, int], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash with the configured cost, made once: an unknown user costs one verification, like a known one."""
+    key = (hasher.time_cost, hasher.memory_cost)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = hasher.hash(_DUMMY_PASSWORD)
+    return _dummy_hashes[key]
+
+
 def check_password(password_hash: str | None, password: str) -> bool:
     hasher = _hasher()
     try:
-        return hasher.verify(password_hash or hasher.hash(_DUMMY_PASSWORD), password) and bool(password_hash)
+        return hasher.verify(password_hash or _dummy_hash(hasher), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False

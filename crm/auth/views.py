@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from crm.auth import bp
+from crm import throttle
+from crm.auth import bp, sessions
 from crm.auth.forms import LanguageForm, LoginForm
 from crm.auth.models import Role, User
 from crm.auth.passwords import check_password
@@ -16,11 +17,7 @@ from crm.web import is_htmx, render
 
 @login_manager.user_loader
 def load_user(cookie_id: str):
-    user_id, _sep, token = cookie_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and token == user.session_token else None
+    return sessions.load(cookie_id)  # a server-side session row: revocable, idle and absolute timeouts
 
 
 @login_manager.unauthorized_handler
@@ -52,16 +49,49 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if check_password(user.password_hash if user else None, form.password.data) and user.is_active:
-            user.last_login_at = now_utc()
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
-            current_app.logger.info("login %r", user)
-            return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append(_("Wrong username or password."))
-    return render("auth/login.html", form=form)
+        username = form.username.data.strip()
+        # Same answer, status and (one argon2 verification) time whether or not the username exists.
+        if not _login_allowed(username):
+            form.password.errors.append(_("Too many sign-in attempts. Wait a few minutes and try again."))
+            current_app.logger.warning("login throttled")
+            status = 429
+        else:
+            user = db.session.scalar(select(User).where(User.username == username))
+            if check_password(user.password_hash if user else None, form.password.data) and user.is_active:
+                throttle.reset(_account_key(username))
+                user.last_login_at = now_utc()
+                _fresh_session()
+                sessions.issue(user, remember=form.remember.data, user_agent=request.user_agent.string)
+                db.session.commit()
+                login_user(user, remember=form.remember.data, duration=sessions.remember_duration())
+                current_app.logger.info("login user=%s", user.id)
+                return redirect(_safe_next(request.args.get("next")))
+            current_app.logger.info("login refused")
+            form.password.errors.append(_("Wrong username or password."))
+    return render("auth/login.html", form=form), status
+
+
+def _account_key(username: str) -> str:
+    return f"login:user:{username.casefold()}"
+
+
+def _login_allowed(username: str) -> bool:
+    """One attempt more for this account and this client address (both counted, whatever the answer)."""
+    cfg = current_app.config
+    per = cfg["LOGIN_THROTTLE_SECONDS"]
+    by_ip = throttle.allow(f"login:ip:{request.remote_addr}", cfg["LOGIN_ATTEMPTS_PER_IP"], per)
+    by_account = throttle.allow(_account_key(username), cfg["LOGIN_ATTEMPTS_PER_ACCOUNT"], per)
+    return by_ip and by_account
+
+
+def _fresh_session():
+    """A new session cookie at sign-in (no fixation); only the chosen language carries over."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 @bp.route("/logout", methods=["POST"])
