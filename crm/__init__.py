@@ -58,5 +58,7 @@ def create_app(config=None):
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(auth_cli.create_user)
+    from crm import deploy
+    app.cli.add_command(deploy.check_deploy)
     app.cli.add_command(web.translate)
     return app
