@@ -58,6 +58,8 @@ def create_app(config=None):
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(auth_cli.create_user)
+    from crm.privacy import cli as privacy_cli
+    app.cli.add_command(privacy_cli.purge_expired)
     from crm import deploy
     app.cli.add_command(deploy.check_deploy)
     app.cli.add_command(web.translate)

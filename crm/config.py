@@ -59,6 +59,16 @@ class Config:
     MATCHING_OPEN_LIMIT = 1
     # Seconds between full rebuilds of the suggestion index; None: only changed members are refreshed.
     MATCHING_REBUILD_SECONDS = None
+    # Member photos (crm.privacy.photos): stored outside static/, served only through a permission check.
+    # Relative paths are inside the instance folder. Uploads above PHOTO_MAX_BYTES or PHOTO_MAX_PIXELS
+    # (decoded width x height: decompression bombs) are refused; kept photos are re-encoded as JPEG
+    # no larger than PHOTO_MAX_SIDE pixels on the long side, without EXIF/GPS.
+    PHOTO_DIR = os.environ.get("PHOTO_DIR", "photos")
+    PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 40_000_000
+    PHOTO_MAX_SIDE = 1600
+    # Days after a case was closed before `flask purge-expired` anonymises it (crm.privacy.erasure).
+    RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", str(3 * 365)))
     # Where `flask backup` writes (crm.backup): a directory, relative paths inside the instance folder.
     # Empty: no backup target (flask backup refuses without --dir; flask check-deploy reports it). Put it on
     # another disk than the database. BACKUP_KEEP: newest backups kept by `flask backup --prune` (0: all).

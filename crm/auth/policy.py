@@ -68,6 +68,14 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "counselling.share": Role.COUNSELLOR,
     "counselling.alerts": Role.SUPERVISOR,
     "counselling.acknowledge": Role.SUPERVISOR,
+    # Privacy (crm.privacy): record-level checks below (can_see_photo, can_export_member, can_erase_member).
+    "privacy.photo": CASEWORK,
+    "privacy.pairing_photo": CASEWORK,
+    "privacy.upload_photo": CASEWORK,
+    "privacy.delete_photo": CASEWORK,
+    "privacy.consents": CASEWORK,
+    "privacy.export": CASEWORK,
+    "privacy.erase": MANAGERS,
 }
 
 
@@ -328,3 +336,30 @@ def can_read_session_notes(user, session, referral) -> bool:
 def can_acknowledge_risk(user, alert) -> bool:
     return (user.has_role(Role.SUPERVISOR) and alert.branch_id == user.branch_id
             and alert.acknowledged_at is None)
+
+
+# --- Privacy (crm.privacy) -----------------------------------------------------------------
+
+def can_see_photo(user, member, pairing=None) -> bool:
+    """Staff who may open the case file see the photo there. The other side of an introduction sees
+    it only while the member consents to photo sharing (Member.photo_consent, from the consent
+    ledger) and agreed to share it in this introduction, once both said yes."""
+    if member.photo_path is None or member.erased_at is not None:
+        return False
+    if pairing is None:
+        return can_view_member(user, member)
+    return (pairing.involves(member) and member.photo_consent and pairing.both_consented
+            and bool(getattr(pairing.consent_for(member), "share_photo", False))
+            and can_view_member(user, pairing.other(member)))
+
+
+def can_export_member(user, member) -> bool:
+    """A copy of the member's data for the member (access right): whoever keeps the case file."""
+    return member.erased_at is None and can_edit_member(user, member)
+
+
+def can_erase_member(user, member) -> bool:
+    """Erasure is a supervisor's (own branch) or an admin's act."""
+    if member.erased_at is not None:
+        return False
+    return user.has_role(Role.ADMIN) or (user.has_role(Role.SUPERVISOR) and member.branch_id == user.branch_id)

@@ -12,13 +12,6 @@ from crm.privacy.texts import Channel, ConsentText, Purpose
 from tests.factories import make_member, make_user
 
 
-@pytest.fixture(autouse=True)
-def fresh_index():
-    matching.reset()
-    yield
-    matching.reset()
-
-
 def test_ledger_keeps_history_and_current_state_is_the_latest_row(db):
     vol = make_user("volunteer")
     m = make_member(owner=vol)
