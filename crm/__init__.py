@@ -41,6 +41,8 @@ def create_app(config=None):
         app.register_blueprint(bp)
     from crm.privacy import bp as privacy_bp
     app.register_blueprint(privacy_bp)
+    from crm.intake import bp as intake_bp
+    app.register_blueprint(intake_bp)
     from crm.events import bp as events_bp
     app.register_blueprint(events_bp)
 

@@ -59,6 +59,14 @@ class Config:
     MATCHING_OPEN_LIMIT = 1
     # Seconds between full rebuilds of the suggestion index; None: only changed members are refreshed.
     MATCHING_REBUILD_SECONDS = None
+    # Roster import (crm.intake.roster): uploads wait between preview and confirm in IMPORT_DIR
+    # (relative: inside the instance folder; never static/), at most IMPORT_MAX_BYTES and IMPORT_MAX_ROWS rows.
+    IMPORT_DIR = os.environ.get("IMPORT_DIR", "imports")
+    IMPORT_MAX_BYTES = 8 * 1024 * 1024
+    IMPORT_MAX_ROWS = 20_000
+    # Public self-registration (crm.intake): submissions per IP address per INTAKE_RATE_SECONDS (crm.throttle).
+    INTAKE_RATE_LIMIT = 10
+    INTAKE_RATE_SECONDS = 3600
     # Member photos (crm.privacy.photos): stored outside static/, served only through a permission check.
     # Relative paths are inside the instance folder. Uploads above PHOTO_MAX_BYTES or PHOTO_MAX_PIXELS
     # (decoded width x height: decompression bombs) are refused; kept photos are re-encoded as JPEG

@@ -40,6 +40,10 @@ ACTIONS = {
     "privacy.purge": _l("Ran the retention purge"),
     "auth.password_confirmed": _l("Confirmed their password"),
     "auth.password_confirm_failed": _l("Entered a wrong password to confirm"),
+    "intake.apply": _l("Applied through self-registration"),
+    "intake.accept": _l("Accepted a self-registration"),
+    "intake.reject": _l("Rejected a self-registration"),
+    "intake.import": _l("Imported a roster"),
 }
 
 OBJECT_TYPES = {
@@ -53,5 +57,6 @@ OBJECT_TYPES = {
     "users": _l("User"),
     "branches": _l("Branch"),
     "matching_settings": _l("Suggestion weights"),
+    "intake_applications": _l("Self-registration"),
     "system": _l("System"),
 }

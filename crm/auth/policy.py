@@ -68,6 +68,19 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "counselling.share": Role.COUNSELLOR,
     "counselling.alerts": Role.SUPERVISOR,
     "counselling.acknowledge": Role.SUPERVISOR,
+    # Intake (crm.intake): the application form is public (rate-limited per IP, honeypot); the queue and
+    # the roster import are for supervisors (own branch, can_decide_application) and admins.
+    "intake.apply": PUBLIC,
+    "intake.thanks": PUBLIC,
+    "intake.queue": MANAGERS,
+    "intake.application": MANAGERS,
+    "intake.accept": MANAGERS,
+    "intake.reject": MANAGERS,
+    "intake.import_upload": MANAGERS,
+    "intake.import_template": MANAGERS,
+    "intake.import_preview": MANAGERS,
+    "intake.import_confirm": MANAGERS,
+    "intake.import_rejects": MANAGERS,
     # Privacy (crm.privacy): record-level checks below (can_see_photo, can_export_member, can_erase_member).
     "privacy.photo": CASEWORK,
     "privacy.pairing_photo": CASEWORK,
@@ -363,3 +376,10 @@ def can_erase_member(user, member) -> bool:
     if member.erased_at is not None:
         return False
     return user.has_role(Role.ADMIN) or (user.has_role(Role.SUPERVISOR) and member.branch_id == user.branch_id)
+
+
+# --- Intake ----------------------------------------------------------------------------------
+
+def can_decide_application(user, application) -> bool:
+    """See, accept or reject a self-registration: supervisors of its branch, admins."""
+    return user.has_role(Role.ADMIN) or (user.has_role(Role.SUPERVISOR) and application.branch_id == user.branch_id)
