@@ -55,6 +55,8 @@ class Config:
     # consent request counts as overdue.
     PAIRING_FOLLOWUP_DAYS = {"introduced": 7, "first_meeting": 3, "dating": 30, "relationship": 30}
     CONSENT_OVERDUE_DAYS = 10
+    # Mixer events (crm.events): how many badge numbers one attendee's choice card may name.
+    EVENT_MAX_CHOICES = 5
     # Open introductions (awaiting consent or later) a member may have before suggestions skip them.
     MATCHING_OPEN_LIMIT = 1
     # Seconds between full rebuilds of the suggestion index; None: only changed members are refreshed.

@@ -68,6 +68,21 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "counselling.share": Role.COUNSELLOR,
     "counselling.alerts": Role.SUPERVISOR,
     "counselling.acknowledge": Role.SUPERVISOR,
+    # Mixer events (crm.events): managers organise; volunteers sign up their members, work the door and
+    # enter choices. Record-level: can_manage_event, can_run_event, can_register_member, can_enter_choices.
+    "events.index": CASEWORK,
+    "events.new": MANAGERS,
+    "events.detail": CASEWORK,
+    "events.edit": MANAGERS,
+    "events.set_status": MANAGERS,
+    "events.register": CASEWORK,
+    "events.cancel_registration": CASEWORK,
+    "events.door": CASEWORK,
+    "events.check_in": CASEWORK,
+    "events.choices": CASEWORK,
+    "events.report": CASEWORK,
+    "events.cards": CASEWORK,
+    "events.badges": CASEWORK,
     # Intake (crm.intake): the application form is public (rate-limited per IP, honeypot); the queue and
     # the roster import are for supervisors (own branch, can_decide_application) and admins.
     "intake.apply": PUBLIC,
@@ -349,6 +364,32 @@ def can_read_session_notes(user, session, referral) -> bool:
 def can_acknowledge_risk(user, alert) -> bool:
     return (user.has_role(Role.SUPERVISOR) and alert.branch_id == user.branch_id
             and alert.acknowledged_at is None)
+
+
+# --- Mixer events (crm.events) ---------------------------------------------------------------
+# Every caseworker sees the list of events (nothing personal on it). The hosting branches run an
+# event: their supervisors (and admins) change it, their staff check people in at the door and see
+# the report. Volunteers sign up, and enter the choices of, only members whose case files they keep;
+# a one-sided choice is therefore seen only by the chooser's side, never by the chosen member's.
+
+def can_create_event(user) -> bool:
+    return bool(user.roles & MANAGERS)
+
+
+def can_manage_event(user, event) -> bool:
+    return user.has_role(Role.ADMIN) or (user.has_role(Role.SUPERVISOR) and user.branch_id in event.host_ids)
+
+
+def can_run_event(user, event) -> bool:
+    return user.has_role(Role.ADMIN) or (bool(user.roles & CASEWORK) and user.branch_id in event.host_ids)
+
+
+def can_register_member(user, member) -> bool:
+    return bool(user.roles & CASEWORK) and can_edit_member(user, member)
+
+
+def can_enter_choices(user, event, chooser) -> bool:
+    return bool(user.roles & CASEWORK) and can_edit_member(user, chooser)
 
 
 # --- Privacy (crm.privacy) -----------------------------------------------------------------

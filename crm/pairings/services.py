@@ -138,3 +138,34 @@ def waiting_for(user):
                    PairingConsent.answer == ConsentAnswer.PENDING, or_(*conditions))
             .order_by(PairingConsent.asked_at))
     return list(db.session.execute(stmt).all())
+
+
+def create_from_mutual_choice(a, b, by, *, event=None) -> tuple[Pairing, bool]:
+    """Two members chose each other at a mixer event (crm.events): the choice is each side's consent.
+
+    Creates the pairing with source ``event``, both answers yes (in person), and moves it to
+    ``introduced`` through the pipeline, so the history reads created -> introduced. When the two
+    already have a pairing (the pair is unique), returns it unchanged. Returns (pairing, created).
+    """
+    found = existing_pairing(a.id, b.id)
+    if found is not None:
+        return found, False
+    if a.gender is b.gender:
+        raise Refusal(_l("These two members cannot be introduced to each other."), field="badges")
+    low, high = (a, b) if a.id < b.id else (b, a)
+    at = now_utc()
+    pairing = Pairing(member_a=low, member_b=high, proposed_by_id=by.id, source=Source.EVENT,
+                      stage=Stage.AWAITING_CONSENT, stage_changed_at=at, created_at=at)
+    pairing.consents = [PairingConsent(member=m, asked_at=at, answer=ConsentAnswer.YES,
+                                       channel=ConsentChannel.IN_PERSON, recorded_by_id=by.id, recorded_at=at)
+                        for m in (low, high)]
+    db.session.add(pairing)
+    db.session.flush()
+    db.session.add(StageChange(pairing=pairing, from_stage=None, to_stage=Stage.AWAITING_CONSENT, at=at,
+                               by_id=by.id, note=f"event #{event.id}" if event is not None else None))
+    record(by, "pairing.propose", pairing, source=Source.EVENT.value, members=[low.id, high.id],
+           event=getattr(event, "id", None))
+    db.session.flush()
+    pipeline.move(pairing, Stage.INTRODUCED, by)
+    log.info("pairing %r from mutual choice by %r", pairing, by)
+    return pairing, True

@@ -1,0 +1,99 @@
+"""Forms for events: the event itself, signing a member up, the door search and choice entry."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone, to_utc
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from crm.events.models import EventStatus
+from crm.members import vocab
+from crm.members.forms import STRIP, TEXT
+
+FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def _occupations():
+    return [SelectChoice("", _l("Any occupation")),
+            *[SelectChoice(k, v) for k, v in vocab.OCCUPATION_CATEGORIES.items()]]
+
+
+class EventForm(FlaskForm):
+    title = StringField(_l("Title"), filters=STRIP, validators=[DataRequired(), Length(max=120), *TEXT])
+    description = TextAreaField(_l("Description"), filters=STRIP, validators=[Optional(), Length(max=4000), *TEXT])
+    starts_at = DateTimeLocalField(_l("Starts"), format=FORMAT, validators=[InputRequired()])
+    ends_at = DateTimeLocalField(_l("Ends"), format=FORMAT, validators=[InputRequired()])
+    place = StringField(_l("Place"), filters=STRIP, validators=[DataRequired(), Length(max=200), *TEXT])
+    capacity = IntegerField(_l("Capacity"), validators=[InputRequired(), NumberRange(min=1, max=5000)])
+    max_gender_percent = IntegerField(
+        _l("Most places for one gender (%)"), validators=[Optional(), NumberRange(min=50, max=100)],
+        description=_l("For example 60: at most 60% of the places go to men, and at most 60% to women. "
+                       "Leave empty for no quota."))
+    signup_deadline = DateTimeLocalField(_l("Sign-up deadline"), format=FORMAT, validators=[Optional()])
+    occupation_category = SelectField(_l("Occupation group"), choices=_occupations, validators=[Optional()])
+    age_min = IntegerField(_l("Age from"), validators=[Optional(), NumberRange(min=18, max=80)])
+    age_max = IntegerField(_l("Age to"), validators=[Optional(), NumberRange(min=18, max=80)])
+    hosts = SelectMultipleField(_l("Co-hosting branches"), coerce=str, validators=[Optional()],
+                                description=_l("Your own branch always hosts the event."))
+
+    def data_for_service(self) -> dict:
+        return {"title": self.title.data, "description": self.description.data or None,
+                "starts_at": to_utc(self.starts_at.data), "ends_at": to_utc(self.ends_at.data),
+                "place": self.place.data, "capacity": self.capacity.data,
+                "max_gender_percent": self.max_gender_percent.data,
+                "signup_deadline": to_utc(self.signup_deadline.data) if self.signup_deadline.data else None,
+                "occupation_category": self.occupation_category.data or None,
+                "age_min": self.age_min.data, "age_max": self.age_max.data}
+
+    @classmethod
+    def for_event(cls, event):
+        local = lambda dt: to_user_timezone(dt).replace(tzinfo=None) if dt else None  # noqa: E731
+        return cls(title=event.title, description=event.description, starts_at=local(event.starts_at),
+                   ends_at=local(event.ends_at), place=event.place, capacity=event.capacity,
+                   max_gender_percent=event.max_gender_percent, signup_deadline=local(event.signup_deadline),
+                   occupation_category=event.occupation_category or "", age_min=event.age_min,
+                   age_max=event.age_max, hosts=[str(b.id) for b in event.hosts if b.id != event.branch_id])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=EventStatus.choices, validators=[DataRequired()])
+
+
+class RegisterForm(FlaskForm):
+    member_id = HiddenField(validators=[DataRequired()])
+
+
+class CancelForm(FlaskForm):
+    registration_id = HiddenField(validators=[DataRequired()])
+
+
+class CheckInForm(FlaskForm):
+    registration_id = HiddenField(validators=[DataRequired()])
+    q = HiddenField()
+
+
+def parse_badges(text: str) -> list[int]:
+    """"3, 17 25" -> [3, 17, 25]; ValueError for anything else (full-width digits and commas too)."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text or "")
+    parts = [p for p in re.split(r"[\s,;、，；]+", text) if p]
+    if not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
+        raise ValueError(text)
+    return [int(p) for p in parts]
+
+
+class ChoicesForm(FlaskForm):
+    badges = StringField(_l("Numbers chosen"), filters=STRIP, validators=[Length(max=200), *TEXT],
+                         description=_l("The badge numbers on the member's choice card, separated by spaces "
+                                        "or commas. Leave empty for none."))
+
+    def validate_badges(self, field):
+        try:
+            parse_badges(field.data)
+        except ValueError:
+            raise ValidationError(_l("Enter badge numbers only, separated by spaces or commas.")) from None

@@ -1,0 +1,19 @@
+"""Small builders for event tests."""
+
+from datetime import timedelta
+
+from crm.clock import now_utc
+from crm.events.models import Event, EventStatus
+from crm.extensions import db
+
+
+def make_event(branch, **overrides) -> Event:
+    start = now_utc() + timedelta(days=7)
+    fields = {"title": "七夕联谊会", "starts_at": start, "ends_at": start + timedelta(hours=3),
+              "place": "西湖文化广场", "capacity": 10, "branch_id": branch.id, "status": EventStatus.OPEN,
+              **overrides}
+    event = Event(**fields)
+    event.hosts = [branch]
+    db.session.add(event)
+    db.session.flush()
+    return event
