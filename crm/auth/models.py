@@ -60,7 +60,10 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[Role] = mapped_column(FlagType(Role), default=Role.VOLUNTEER)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
-    branch: Mapped[Branch] = relationship(lazy="joined", innerjoin=True)
+    # "unnested": inside an outer join (a note's author, an owner) this renders as a chained LEFT OUTER JOIN
+    # branches, not a right-nested (users JOIN branches) that SQLite materializes by scanning every user
+    # (10-80 ms per statement with 2,000 users; bench/RESULTS.md).
+    branch: Mapped[Branch] = relationship(lazy="joined", innerjoin="unnested")
     is_active_user: Mapped[bool] = mapped_column(default=True)
     max_caseload: Mapped[int] = mapped_column(default=60)
     # Part of the login cookie: changing it ends every session of this user at once.
