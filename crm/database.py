@@ -23,20 +23,33 @@ def init_app(app):
     """Nothing per app: the SQLite pragmas are set per connection for every engine."""
 
 
-# SQLite transactions: every transaction that SQLAlchemy begins is BEGIN IMMEDIATE (the write lock up front).
+# SQLite transactions take the write lock up front (BEGIN IMMEDIATE) whenever they may write, so that
+# "database is locked" never reaches a user: the busy timeout makes a writer wait its turn instead.
 #
-# Why not deferred reads + immediate writes: a deferred transaction that reads and then writes must upgrade
-# its lock, and when another connection committed in between (WAL), SQLite answers SQLITE_BUSY_SNAPSHOT at
-# once, "database is locked", without the busy timeout ever waiting. A request cannot say in advance whether
-# it will write (a GET of a case file writes its audit entry), so every transaction takes the lock first and
-# the busy timeout makes the others wait their turn instead of failing. Measured cheap: WAL readers never
-# wait for the lock; only transactions of the (2) gunicorn workers queue on one another, and SQLite admits
-# one writer at a time anyway. (Load test: tests/load, 30 users on 2 workers, zero errors.)
-#
-# The recipe documented by SQLAlchemy ("Serializable isolation / Savepoints / Transactional DDL" for pysqlite):
-# the driver's own implicit BEGIN is switched off (isolation_level=None) and the "begin" event emits ours.
-# PostgreSQL is untouched: both listeners return at once for any other driver.
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# Why not deferred: a deferred transaction that reads and then writes must upgrade its lock, and when another
+# connection committed in between (WAL), SQLite answers SQLITE_BUSY_SNAPSHOT at once, "database is locked",
+# without the busy timeout ever waiting. Why not IMMEDIATE for everything: measured, it is not cheap. The
+# lock is then held for the whole of every request, page rendering and password hashing included; under the
+# load test (30 users, 2 workers) a sign-in (argon2, ~1 s on a busy machine) kept the other worker waiting
+# past the busy timeout, and every GET queued behind every other. So:
+# - a transaction begun while handling a POST (any method but GET/HEAD/OPTIONS) is BEGIN IMMEDIATE: its
+#   checks (capacity, versions, duplicates) and its writes are serialised with every other writer;
+# - any other transaction (a page view, a CLI command, a test) begins deferred and reads from its snapshot
+#   without blocking anyone. Just before its first write (any statement but SELECT/PRAGMA) it ends the read
+#   transaction, in which nothing was written, and takes BEGIN IMMEDIATE: the write waits its turn and can
+#   never meet a stale snapshot. What a page view writes (its audit entry, a session touch) does not depend
+#   on the snapshot it read; versioned rows still refuse a stale update (optimistic locking).
+# The recipe documented by SQLAlchemy for pysqlite: the driver's own implicit BEGIN is switched off
+# (isolation_level=None) and the engine's "begin" event emits ours. PostgreSQL is untouched: every listener
+# returns at once for any other dialect.
+SQLITE_BUSY_TIMEOUT_MS = 20_000
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_DEFERRED = "queqiao_sqlite_deferred"  # key in the DBAPI connection's info: a read transaction not yet upgraded
+
+
+def _write_intent() -> bool:
+    from flask import has_request_context, request
+    return has_request_context() and request.method not in SAFE_METHODS
 
 
 @event.listens_for(Engine, "connect")
@@ -52,8 +65,24 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.dialect.name != "sqlite":
+        return
+    immediate = _write_intent()
+    conn.info[_DEFERRED] = not immediate
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_upgrade_before_first_write(conn, cursor, statement, _parameters, _context, _executemany):
+    if conn.dialect.name != "sqlite" or not conn.info.get(_DEFERRED):
+        return
+    keyword = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+    if keyword in ("SELECT", "PRAGMA", "BEGIN", "EXPLAIN"):
+        return
+    conn.info[_DEFERRED] = False
+    if conn.connection.driver_connection.in_transaction:
+        cursor.execute("COMMIT")  # ends the read snapshot; nothing was written in it
+    cursor.execute("BEGIN IMMEDIATE")
 
 
 def dispose_after_fork(app) -> None:

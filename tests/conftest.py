@@ -137,7 +137,7 @@ def _counting(engine):
     statements = []
 
     def before(conn, cursor, statement, *args):
-        if statement != "BEGIN IMMEDIATE":  # SQLite's transaction start (crm.database), not a query
+        if statement not in ("BEGIN", "BEGIN IMMEDIATE"):  # SQLite's transaction start (crm.database), not a query
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", before)
