@@ -7,7 +7,7 @@ HTMX := static/vendor/htmx.min.js
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium postgresql wrk
 export FLASK_APP := crm
 
-.PHONY: run test install system-deps translations bench lint clean
+.PHONY: run test install system-deps translations bench load lint clean
 
 run: install
 	$(PY) -m flask db upgrade
@@ -57,6 +57,12 @@ bench: install
 	$(PY) -m bench.pages --members 100000 --out bench/.data/sqlite.json
 	scripts/with-pg.sh $(PY) -m bench.pages --members 100000 --database env --out bench/.data/postgresql.json
 	$(PY) -m bench.report bench/.data/sqlite.json bench/.data/postgresql.json
+
+# Load and fault tests (tests/load): 30 locust users for LOAD_SECONDS (default 180) against gunicorn -w 2 on
+# loopback, then SIGKILL of a worker mid bulk reassignment; on SQLite, then on a throwaway PostgreSQL.
+load: install
+	RUN_LOAD=1 $(PY) -m pytest -q -m load tests/load $(PYTEST_ARGS)
+	RUN_LOAD=1 scripts/with-pg.sh $(PY) -m pytest -q -m load tests/load $(PYTEST_ARGS)
 
 lint: .venv/installed
 	$(PY) -m ruff check crm tests bench

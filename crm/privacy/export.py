@@ -44,7 +44,9 @@ def _plain(value):
 
 
 def _profile(member: Member) -> dict:
-    skip = {"id", "version", "consent_versions", "photo_path", "erased_at"}
+    # Internal keys derived from the data (search keys, the keyed ID hash) are not the member's data.
+    skip = {"id", "version", "consent_versions", "photo_path", "erased_at", "id_hash", "name_pinyin",
+            "name_initials", "phone_last4"}
     out = {c.key: _plain(getattr(member, c.key)) for c in Member.__table__.columns if c.key not in skip}
     out["has_photo"] = member.photo_path is not None
     return out
