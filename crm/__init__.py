@@ -45,6 +45,8 @@ def create_app(config=None):
     app.register_blueprint(intake_bp)
     from crm.events import bp as events_bp
     app.register_blueprint(events_bp)
+    from crm.stats import bp as stats_bp
+    app.register_blueprint(stats_bp)
 
     policy.init_app(app)
     web.init_app(app)

@@ -79,6 +79,9 @@ class Config:
     PHOTO_MAX_SIDE = 1600
     # Days after a case was closed before `flask purge-expired` anonymises it (crm.privacy.erasure).
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", str(3 * 365)))
+    # Supervisor dashboard (crm.stats): an active member with no case note, proposed introduction or
+    # follow-up in this many days is listed as neglected.
+    STATS_NEGLECT_DAYS = int(os.environ.get("STATS_NEGLECT_DAYS", "30"))
     # Where `flask backup` writes (crm.backup): a directory, relative paths inside the instance folder.
     # Empty: no backup target (flask backup refuses without --dir; flask check-deploy reports it). Put it on
     # another disk than the database. BACKUP_KEEP: newest backups kept by `flask backup --prune` (0: all).

@@ -55,6 +55,8 @@ ACTIONS = {
     "intake.accept": _l("Accepted a self-registration"),
     "intake.reject": _l("Rejected a self-registration"),
     "intake.import": _l("Imported a roster"),
+    "stats.export": _l("Exported a statistics report"),
+    "user.capacity": _l("Changed a volunteer's capacity"),
 }
 
 OBJECT_TYPES = {

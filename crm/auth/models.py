@@ -65,7 +65,8 @@ class User(UserMixin, db.Model):
     # (10-80 ms per statement with 2,000 users; bench/RESULTS.md).
     branch: Mapped[Branch] = relationship(lazy="joined", innerjoin="unnested")
     is_active_user: Mapped[bool] = mapped_column(default=True)
-    max_caseload: Mapped[int] = mapped_column(default=60)
+    # Open case files this volunteer can look after (crm.stats); None = no limit. Reassigning beyond it warns.
+    max_caseload: Mapped[int | None] = mapped_column(default=60)
     # Part of the login cookie: changing it ends every session of this user at once.
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     # Secret in the URL of the user's follow-up calendar feed (crm.followups); reset to revoke.

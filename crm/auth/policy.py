@@ -104,6 +104,13 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "privacy.consents": CASEWORK,
     "privacy.export": CASEWORK,
     "privacy.erase": MANAGERS,
+    # Statistics (crm.stats): aggregates and the dashboard for supervisors (own branch) and admins (any
+    # branch, or the whole union); exports also need a fresh password. Capacity is set by admins.
+    "stats.figures": MANAGERS,
+    "stats.dashboard": MANAGERS,
+    "stats.export": MANAGERS,
+    "stats.annual_report": MANAGERS,
+    "stats.capacity": Role.ADMIN,
 }
 
 

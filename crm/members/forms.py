@@ -172,6 +172,8 @@ class ReassignForm(FlaskForm):
     to_user_id = SelectField(_l("New volunteer"), coerce=str, validators=[DataRequired()])
     reason = StringField(_l("Reason"), filters=STRIP, validators=[DataRequired(), Length(max=500), *TEXT],
                          description=_l("Kept in the case history and the audit log."))
+    # Shown once the new volunteer would go above their capacity (services.capacity_warning).
+    over_capacity_ok = BooleanField(_l("Assign anyway, above the volunteer's capacity"))
 
 
 class BulkReassignForm(ReassignForm):

@@ -173,6 +173,25 @@ def set_status(member: Member, status: MemberStatus, *, by, close_reason: CloseR
            reason=close_reason.value if close_reason else None)
 
 
+def capacity_warning(members: list[Member], to_user) -> str | None:
+    """Why giving ``members`` to ``to_user`` would take them above their capacity (User.max_caseload),
+    or None. A warning the supervisor may confirm, not a refusal."""
+    from sqlalchemy import func, select
+
+    if to_user.max_caseload is None:
+        return None
+    incoming = sum(1 for m in members if m.owner_id != to_user.id and m.status is not MemberStatus.CLOSED)
+    if not incoming:
+        return None
+    current = db.session.scalar(select(func.count(Member.id)).where(
+        Member.owner_id == to_user.id, Member.status != MemberStatus.CLOSED)) or 0
+    if current + incoming <= to_user.max_caseload:
+        return None
+    return _l("%(name)s would then have %(count)d open cases, more than their capacity of %(capacity)d. "
+              "Tick “Assign anyway” to go ahead.", name=to_user.display_name, count=current + incoming,
+              capacity=to_user.max_caseload)
+
+
 def reassign_members(members: list[Member], to_user, *, by, reason: str) -> int:
     """Give every member in ``members`` to ``to_user``: all of them, or none if one is refused."""
     if not policy.can_assign_to(by, to_user):

@@ -50,6 +50,13 @@ def _target_user(form):
     return to_user
 
 
+def _check_capacity(form, members):
+    """Above the new volunteer's capacity: a warning beside "Assign anyway" until it is ticked."""
+    warning = services.capacity_warning(members, _target_user(form))
+    if warning and not form.over_capacity_ok.data:
+        raise Refusal(warning, field="over_capacity_ok")
+
+
 @bp.route("/<int:member_id>/reassign", methods=["GET", "POST"])
 def reassign(member_id):
     from crm.members.views import get_member_for
@@ -60,6 +67,7 @@ def reassign(member_id):
     form.to_user_id.choices = _volunteer_choices()
     if form.validate_on_submit():
         try:
+            _check_capacity(form, [member])
             services.reassign_members([member], _target_user(form), by=current_user, reason=form.reason.data)
             db.session.commit()
             flash(_("Case reassigned."), "success")
@@ -80,6 +88,7 @@ def reassign_bulk():
         try:
             if len(members) != len(set(form.member_ids.data)):
                 raise Refusal(_("Some of the selected members no longer exist."), field="member_ids")
+            _check_capacity(form, members)
             moved = services.reassign_members(members, _target_user(form), by=current_user,
                                               reason=form.reason.data)
             db.session.commit()

@@ -1,0 +1,46 @@
+"""Small SQL expressions that SQLite and PostgreSQL spell differently (statistics only)."""
+
+from sqlalchemy import Float, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+
+class year_month(FunctionElement):
+    """'YYYY-MM' of a timestamp or date column."""
+
+    type = String()
+    inherit_cache = True
+    name = "year_month"
+
+
+@compiles(year_month)
+@compiles(year_month, "sqlite")
+def _ym_sqlite(element, compiler, **kw):
+    return "strftime('%%Y-%%m', %s)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(year_month, "postgresql")
+def _ym_pg(element, compiler, **kw):
+    return "to_char(%s, 'YYYY-MM')" % compiler.process(element.clauses, **kw)
+
+
+class days_between(FunctionElement):
+    """(later - earlier) in days, as a float."""
+
+    type = Float()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between)
+@compiles(days_between, "sqlite")
+def _db_sqlite(element, compiler, **kw):
+    earlier, later = list(element.clauses)
+    return "(julianday(%s) - julianday(%s))" % (compiler.process(later, **kw), compiler.process(earlier, **kw))
+
+
+@compiles(days_between, "postgresql")
+def _db_pg(element, compiler, **kw):
+    earlier, later = list(element.clauses)
+    return "(EXTRACT(EPOCH FROM (%s - %s)) / 86400.0)" % (compiler.process(later, **kw),
+                                                          compiler.process(earlier, **kw))
