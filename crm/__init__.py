@@ -52,6 +52,8 @@ def create_app(config=None):
     web.init_app(app)
     from crm import security
     security.init_app(app)  # headers (CSP...), NUL guard, expired CSRF handling: after web's error handlers
+    from crm import incidents
+    incidents.init_app(app)  # incident ids on 500s, redacted log records, denied requests logged
 
     from crm import demo
     from crm.auth import cli as auth_cli
