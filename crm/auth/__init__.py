@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from crm.auth import reauth, views  # noqa: E402,F401  (routes register on import)
+from crm.auth import account, reauth, views  # noqa: E402,F401  (routes register on import)

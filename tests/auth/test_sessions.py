@@ -143,7 +143,7 @@ def test_last_seen_is_written_at_most_once_a_minute(app, client, db, at, count_q
     assert updates() == []
 
 
-def test_a_password_change_by_the_user_keeps_only_this_session(app, client, db, at, csrf):
+def test_end_all_signs_out_every_browser_of_the_user(app, client, db, at, csrf):
     user = factories.make_user("volunteer")
     db.session.commit()
     _login(client, user.username)
