@@ -152,6 +152,8 @@ def seed_demo(member_count, seed):
     seed_counselling(rng, users, members)
     from crm.pairings.demo import seed_pairings
     seed_pairings(rng, members)
+    from crm.events.demo import seed_events
+    seed_events(rng, users, members)
     from crm.intake.demo import seed_intake
     seed_intake(rng, branches, members)
     db.session.commit()

@@ -214,7 +214,7 @@ def door(event_id):
     return _door(event, request.args.get("q", "").strip()[:40])
 
 
-@bp.route("/<int:event_id>/door", methods=["POST"])
+@bp.route("/<int:event_id>/door/check-in", methods=["POST"])
 def check_in(event_id):
     event = get_run_event(event_id)
     form = CheckInForm()

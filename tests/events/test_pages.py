@@ -1,0 +1,228 @@
+"""Event pages: sign-up and door through the client, mutual choices into introductions (once),
+one-sided choices invisible to the other side, bad input never a 500 and never written, PDFs."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from crm.clock import now_utc
+from crm.events import services
+from crm.events.models import Event, EventChoice, EventRegistration, EventStatus, RegistrationStatus
+from crm.members.models import Gender
+from crm.pairings.models import ConsentAnswer, ConsentChannel, Pairing, Source, Stage
+from tests.events.helpers import make_event
+from tests.factories import make_member, make_user
+
+
+def _count(db, model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def held_event(db):
+    """A held event: volunteer A's Ann (F) and Bea (F), volunteer B's Carl (M) and Dan (M), all attended."""
+    supervisor = make_user("supervisor")
+    va = make_user("volunteer", branch=supervisor.branch)
+    vb = make_user("volunteer", branch=supervisor.branch)
+    event = make_event(supervisor.branch, starts_at=now_utc() - timedelta(hours=3),
+                       ends_at=now_utc() - timedelta(hours=1))
+    people = {"ann": make_member(owner=va, name="李安", gender=Gender.FEMALE),
+              "bea": make_member(owner=va, name="王蓓", gender=Gender.FEMALE),
+              "carl": make_member(owner=vb, name="赵凯", gender=Gender.MALE),
+              "dan": make_member(owner=vb, name="钱丹", gender=Gender.MALE)}
+    regs = {}
+    for key, member in people.items():
+        regs[key] = services.register(event, member, member.owner)
+        services.check_in(regs[key], supervisor)
+    services.mark_held(event, supervisor)
+    db.session.commit()
+    return {"event": event, "supervisor": supervisor, "va": va, "vb": vb, "people": people, "regs": regs}
+
+
+def _enter(client, csrf, scene, who, badges):
+    reg = scene["regs"][who]
+    return client.post(f"/events/{scene['event'].id}/choices/{reg.id}",
+                       data={"csrf_token": csrf(), "badges": badges})
+
+
+def test_mutual_choice_becomes_one_introduction_and_one_sided_stays_private(client, login_as, csrf, held_event, db):
+    s = held_event
+    regs = s["regs"]
+    login_as(s["va"])
+    # Ann chooses Carl and Dan; Bea chooses Dan.
+    assert _enter(client, csrf, s, "ann", f"{regs['carl'].badge_number}, {regs['dan'].badge_number}").status_code == 302
+    assert _enter(client, csrf, s, "bea", str(regs["dan"].badge_number)).status_code == 302
+    assert _count(db, Pairing) == 0
+    client.post("/logout", data={"csrf_token": csrf()})
+    login_as(s["vb"])
+    # Carl chooses Ann back (mutual); Dan chooses nobody (Ann's and Bea's choices of Dan are one-sided).
+    response = _enter(client, csrf, s, "carl", str(regs["ann"].badge_number))
+    assert response.status_code == 302
+    assert _enter(client, csrf, s, "dan", "").status_code == 302
+    pairings = db.session.scalars(select(Pairing)).all()
+    assert len(pairings) == 1
+    pairing = pairings[0]
+    assert pairing.source is Source.EVENT and pairing.stage is Stage.INTRODUCED
+    assert {pairing.member_low_id, pairing.member_high_id} == {s["people"]["ann"].id, s["people"]["carl"].id}
+    assert all(c.answer is ConsentAnswer.YES and c.channel is ConsentChannel.IN_PERSON for c in pairing.consents)
+    assert [(h.from_stage, h.to_stage) for h in pairing.history] == [
+        (None, Stage.AWAITING_CONSENT), (Stage.AWAITING_CONSENT, Stage.INTRODUCED)]
+    # Entering Carl's choice again does not make a second pairing.
+    assert _enter(client, csrf, s, "carl", str(regs["ann"].badge_number)).status_code == 302
+    assert _count(db, Pairing) == 1
+
+    # Dan's volunteer (vb) must see nothing of Ann's or Bea's choice of Dan.
+    dan = s["people"]["dan"]
+    pages = [f"/members/{dan.id}", f"/events/{s['event'].id}", f"/events/{s['event'].id}/report",
+             f"/events/{s['event'].id}/choices/{regs['dan'].id}", "/pairings/board", "/pairings/inbox"]
+    for url in pages:
+        body = client.get(url).get_data(as_text=True)
+        for secret in ("李安", "王蓓", "蓓", f"No. {regs['bea'].badge_number} "):
+            if url.endswith("/report") or "/pairings/" in url:
+                continue  # pages that legitimately show the mutual pair Ann–Carl
+            assert secret not in body, (url, secret)
+        assert "Bea" not in body
+    # Ann's and Bea's choice pages are not open to vb at all.
+    assert client.get(f"/events/{s['event'].id}/choices/{regs['bea'].id}").status_code == 404
+    assert client.get(f"/events/{s['event'].id}/choices/{regs['ann'].id}").status_code == 404
+    # Bea's one-sided choice of Dan is nowhere on Dan's case file or his choices page.
+    dan_choices = client.get(f"/events/{s['event'].id}/choices/{regs['dan'].id}").get_data(as_text=True)
+    assert "王" not in dan_choices and "李" not in dan_choices
+    # The report counts the pair and prints its cards.
+    report = client.get(f"/events/{s['event'].id}/report").get_data(as_text=True)
+    assert 'id="mutual-pairs">1<' in report
+    pdf = client.post(f"/events/{s['event'].id}/cards", data={"csrf_token": csrf()})
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+
+
+def test_existing_pair_is_not_duplicated(held_event, db):
+    from crm.pairings.services import propose_pairing
+
+    s = held_event
+    ann, carl = s["people"]["ann"], s["people"]["carl"]
+    earlier = propose_pairing(ann, carl, s["va"])
+    services.set_choices(s["event"], s["regs"]["ann"], [s["regs"]["carl"].badge_number], s["va"], 5)
+    made = services.set_choices(s["event"], s["regs"]["carl"], [s["regs"]["ann"].badge_number], s["vb"], 5)
+    assert [p.id for p in made] == [earlier.id]
+    assert _count(db, Pairing) == 1
+
+
+@pytest.mark.parametrize("badges", ["abc", "1; DROP", "9999", "-3", "1 " * 50, "\x00", "１２３４５６７"])
+def test_bad_choice_input_is_refused_beside_the_field_and_writes_nothing(client, login_as, csrf, held_event, db,
+                                                                          badges):
+    s = held_event
+    login_as(s["va"])
+    response = _enter(client, csrf, s, "ann", badges)
+    assert response.status_code in (400, 422)
+    assert _count(db, EventChoice) == 0
+
+
+def test_same_gender_or_own_number_refused(client, login_as, csrf, held_event, db):
+    s = held_event
+    login_as(s["va"])
+    for badges in (str(s["regs"]["bea"].badge_number), str(s["regs"]["ann"].badge_number)):
+        response = _enter(client, csrf, s, "ann", badges)
+        assert response.status_code == 422
+        assert 'class="error"' in response.get_data(as_text=True)
+    assert _count(db, EventChoice) == 0
+
+
+def test_register_and_door_check_in_without_js_and_with_htmx(client, login_as, csrf, db):
+    volunteer = make_user("volunteer")
+    event = make_event(volunteer.branch)
+    member = make_member(owner=volunteer, name="孙悦")
+    db.session.commit()
+    login_as(volunteer)
+    page = client.get(f"/events/{event.id}?q=sun").get_data(as_text=True)
+    assert "孙悦" in page
+    response = client.post(f"/events/{event.id}/register", data={"csrf_token": csrf(), "member_id": member.id})
+    assert response.status_code == 302
+    reg = db.session.scalars(select(EventRegistration)).one()
+    door = client.get(f"/events/{event.id}/door?q=sy").get_data(as_text=True)
+    assert "孙悦" in door and "Arrived" in door
+    assert client.get(f"/events/{event.id}/door?q={reg.badge_number}").status_code == 200
+    response = client.post(f"/events/{event.id}/door/check-in", data={"csrf_token": csrf(), "registration_id": reg.id,
+                                                             "q": "sy"})
+    assert response.status_code == 302
+    again = client.post(f"/events/{event.id}/door/check-in", data={"csrf_token": csrf(), "registration_id": reg.id, "q": "sy"},
+                        headers={"HX-Request": "true"})
+    assert again.status_code == 200 and "already checked in" in again.get_data(as_text=True)
+    assert "<html" not in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(EventRegistration, reg.id).status is RegistrationStatus.ATTENDED
+
+
+@pytest.mark.parametrize("data", [
+    {"member_id": "x"}, {"member_id": "99999999999"}, {"member_id": ""}, {},
+])
+def test_bad_registration_input_never_500(client, login_as, csrf, db, data):
+    volunteer = make_user("volunteer")
+    event = make_event(volunteer.branch)
+    db.session.commit()
+    login_as(volunteer)
+    response = client.post(f"/events/{event.id}/register", data={"csrf_token": csrf(), **data})
+    assert response.status_code == 422
+    assert _count(db, EventRegistration) == 0
+
+
+def test_someone_elses_member_cannot_be_registered(client, login_as, csrf, db):
+    volunteer, other = make_user("volunteer"), make_user("volunteer")
+    event = make_event(volunteer.branch)
+    theirs = make_member(owner=other)
+    db.session.commit()
+    login_as(volunteer)
+    response = client.post(f"/events/{event.id}/register", data={"csrf_token": csrf(), "member_id": theirs.id})
+    assert response.status_code == 422
+    assert _count(db, EventRegistration) == 0
+
+
+@pytest.mark.parametrize("change", [
+    {"title": ""}, {"capacity": "0"}, {"capacity": "abc"}, {"max_gender_percent": "30"},
+    {"ends_at": "2026-12-01T08:00"}, {"starts_at": "not a date"}, {"age_min": "50", "age_max": "20"},
+    {"signup_deadline": "2026-12-09T08:00"}, {"title": "a\x00b"}, {"hosts": ["999999"]},
+])
+def test_bad_event_form_is_refused_and_writes_nothing(client, login_as, csrf, db, change):
+    login_as("supervisor")
+    data = {"title": "滑雪联谊", "starts_at": "2026-12-05T09:00", "ends_at": "2026-12-05T17:00", "place": "崇礼",
+            "capacity": "40", "max_gender_percent": "60", "csrf_token": csrf(), **change}
+    response = client.post("/events/new", data=data)
+    if change == {"hosts": ["999999"]}:
+        assert response.status_code in (302, 422)  # an unknown branch id is not a choice
+        if response.status_code == 302:
+            assert [b.id for b in db.session.scalars(select(Event)).one().hosts]
+        return
+    assert response.status_code == 422, change
+    assert _count(db, Event) == 0
+
+
+def test_counsellor_and_other_branch_cannot_run_the_event(client, login_as, db):
+    supervisor = make_user("supervisor")
+    event = make_event(supervisor.branch)
+    db.session.commit()
+    login_as("counsellor")
+    assert client.get("/events/").status_code == 403
+    assert client.get(f"/events/{event.id}/door").status_code == 403
+
+
+def test_badges_show_number_and_given_name_only(client, login_as, db):
+    from crm.events.badges import given_name
+
+    assert given_name("张伟") == "伟" and given_name("欧阳娜娜") == "娜娜" and given_name("Anna·李") == "Anna"
+    supervisor = make_user("supervisor")
+    event = make_event(supervisor.branch)
+    services.register(event, make_member(branch=supervisor.branch, name="周晓梅"), supervisor)
+    db.session.commit()
+    login_as(supervisor)
+    response = client.get(f"/events/{event.id}/badges.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    from pathlib import Path
+    out = Path(__file__).resolve().parents[2] / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    (out / "event-badges.pdf").write_bytes(response.data)  # looked at as a PNG (pdftoppm)
+    from flask import render_template
+    html = render_template("events/badges.html", event=event, badges=[(1, "晓梅")])
+    assert "周" not in html
+    from crm.audit.models import AuditEntry
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "event.print_badges")) == 1
