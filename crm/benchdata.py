@@ -2,7 +2,7 @@
 
 At ``--members 100000``: 2,000 users in 20 branches, 500,000 notes, 200,000 pairings with their
 stage history (~600k rows) and both consents each, 50,000 follow-ups, 50,000 counselling sessions
-(with their referrals and risk alerts), and events once ``crm.events`` exists. Everything scales
+(with their referrals and risk alerts), and 500 mixer events with their registrations. Everything scales
 with ``--members`` (users = N/50, notes = 5N, pairings = 2N, follow-ups and sessions = N/2).
 
 Rows are built as tuples with explicit ids, then written with the driver's ``executemany`` on
@@ -111,7 +111,7 @@ class Writer:
         if not self.pg:
             return
         cur = self.raw.cursor()
-        for table in self.counts:
+        for table in [t for t in self.counts if "id" in db.metadata.tables[t].c]:
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT coalesce(max(id), 1) FROM {table}))")
         cur.close()
@@ -507,7 +507,54 @@ class Generator:
         """Mixer events and registrations, once the events package has its models (issue 6)."""
         if "events" not in db.metadata.tables:
             return False
-        return False  # TODO(issue 10): fill events when crm.events.models lands with a stable schema
+        rng, w = self.rng, self.w
+        city_of = dict(self.branches)
+        by_city: dict[str, list[int]] = {}
+        for mid in range(1, self.n + 1):
+            if self.m_eligible[mid]:
+                by_city.setdefault(city_of[self.m_branch[mid]], []).append(mid)
+        events, hosts, registrations = [], [], []
+        places = ["职工之家活动室", "工人文化宫", "湿地公园", "图书馆报告厅", "青年驿站"]
+        titles = ["周末徒步联谊", "读书分享会", "烘焙体验联谊", "羽毛球交友赛", "青年职工交友会"]
+        for eid in range(1, max(1, self.n // 200) + 1):
+            b, city = self.branches[rng.randrange(len(self.branches))]
+            held = rng.random() < 0.7
+            starts = self.ago(10, 700) if held else self.now + timedelta(days=rng.randint(3, 60))
+            starts = starts.replace(minute=0, second=0, microsecond=0)
+            status = "held" if held else rng.choice(["open", "open", "planned", "closed"])
+            if not held and rng.random() < 0.05:
+                status = "cancelled"
+            capacity = rng.choice([30, 40, 60, 80])
+            events.append((eid, 1, rng.choice(titles), None, w.ts(starts), w.ts(starts + timedelta(hours=3)),
+                           f"{city}{rng.choice(places)}", b, capacity, 60, w.ts(starts - timedelta(days=2)), status,
+                           self.supervisors[b][0], w.ts(starts - timedelta(days=30)),
+                           w.ts(starts - timedelta(days=30))))
+            hosts.append((eid, b))
+            pool = by_city.get(city, [])
+            if status in ("planned", "cancelled") or not pool:
+                continue
+            chosen = rng.sample(pool, min(len(pool), int(capacity * rng.uniform(0.6, 1.2))))
+            for badge, mid in enumerate(chosen, start=1):
+                over = badge > capacity
+                if held:
+                    st = "waitlisted" if over else rng.choices(("attended", "no_show", "cancelled"), (80, 10, 10))[0]
+                else:
+                    st = "waitlisted" if over else ("cancelled" if rng.random() < 0.05 else "registered")
+                reg_at = starts - timedelta(days=rng.uniform(3, 25))
+                registrations.append((len(registrations) + 1, eid, mid, st, badge,
+                                      self.m_owner[mid] or self.supervisors[b][0], w.ts(reg_at),
+                                      badge - capacity if over else None,
+                                      w.ts(reg_at + timedelta(days=1)) if st == "cancelled" else None,
+                                      w.ts(starts + timedelta(minutes=10)) if st == "attended" else None,
+                                      self.supervisors[b][0] if st == "attended" else None))
+        w.write("events", ["id", "version", "title", "description", "starts_at", "ends_at", "place", "branch_id",
+                           "capacity", "max_gender_percent", "signup_deadline", "status", "created_by_id",
+                           "created_at", "updated_at"], events)
+        w.write("event_hosts", ["event_id", "branch_id"], hosts)
+        w.write("event_registrations", ["id", "event_id", "member_id", "status", "badge_number", "registered_by_id",
+                                        "registered_at", "waitlist_position", "cancelled_at", "checked_in_at",
+                                        "checked_in_by_id"], registrations)
+        return True
 
 
 def generate(engine, members: int = 100_000, seed: int = 2026, secret: str = "bench",

@@ -34,6 +34,18 @@ def test_sizes_scale_with_members(bench_db):
     assert bench_db["followups"] == MEMBERS // 2
     assert bench_db["counselling_sessions"] == MEMBERS // 2
     assert bench_db["users"] >= 12
+    assert bench_db["events"] == MEMBERS // 200
+
+
+def test_event_registrations_respect_capacity(bench_db, db):
+    from crm.events.models import Event, EventRegistration, RegistrationStatus
+
+    for event in db.session.scalars(select(Event)):
+        regs = list(db.session.scalars(select(EventRegistration).where(EventRegistration.event_id == event.id)))
+        holding = [r for r in regs if r.status is not RegistrationStatus.WAITLISTED]
+        assert len(holding) <= event.capacity
+        assert all(r.waitlist_position for r in regs if r.status is RegistrationStatus.WAITLISTED)
+        assert all(r.checked_in_at for r in regs if r.status is RegistrationStatus.ATTENDED)
 
 
 def test_every_foreign_key_points_at_a_row(bench_db, db):
