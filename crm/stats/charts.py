@@ -48,7 +48,7 @@ def column_chart(chart_id: str, title: str, desc: str, categories: list[str],
     plot_h = height - bottom - top_pad
     top = max([v for _, values in series for v in values] + [1])
     group_w = (width - left - 8) / max(1, len(categories))
-    bar_w = max(2.0, (group_w - 6) / max(1, len(series)))
+    bar_w = min(28.0, max(2.0, (group_w - 6) / max(1, len(series))))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" aria-labelledby="{chart_id}-t {chart_id}-d">',
              f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
@@ -56,14 +56,14 @@ def column_chart(chart_id: str, title: str, desc: str, categories: list[str],
              f'<text x="{left - 4}" y="{top_pad + 4}" text-anchor="end" {_FONT} fill="#555">{_number(top)}</text>',
              f'<text x="{left - 4}" y="{top_pad + plot_h}" text-anchor="end" {_FONT} fill="#555">0</text>']
     for c, category in enumerate(categories):
-        x0 = left + c * group_w + 3
+        x0 = left + c * group_w + (group_w - bar_w * len(series)) / 2
         for s, (_, values) in enumerate(series):
             value = values[c]
             h = 0 if not value else max(1, round(plot_h * value / top))
             parts.append(f'<rect x="{x0 + s * bar_w:.1f}" y="{top_pad + plot_h - h}" width="{bar_w - 1:.1f}" '
                          f'height="{h}" fill="{SERIES_COLOURS[s % len(SERIES_COLOURS)]}"/>')
         if len(categories) <= 12 or c % 3 == 0:
-            parts.append(f'<text x="{x0 + group_w / 2 - 3:.1f}" y="{top_pad + plot_h + 14}" text-anchor="middle" '
+            parts.append(f'<text x="{left + (c + 0.5) * group_w:.1f}" y="{top_pad + plot_h + 14}" text-anchor="middle" '
                          f'{_FONT} fill="#555">{escape(category[2:])}</text>')
     for s, (name, _) in enumerate(series):
         x = left + s * 130

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from crm.audit.services import record
 from crm.auth.models import Role, User
-from crm.auth.reauth import password_confirmation_required
+from crm.auth.reauth import password_confirmation_required, password_recently_confirmed
 from crm.clock import today
 from crm.extensions import db
 from crm.stats import bp, definitions, exports, services
@@ -39,7 +39,8 @@ def figures():
         return render("stats/figures.html", form=form, figures=None), 422
     figures = definitions.figures(period, branch_id)
     return render("stats/figures.html", form=form, figures=figures, chart=services.figures_chart(figures),
-                  period=period, branch=services.branch_name(branch_id), year_form=_year_form(branch_id))
+                  period=period, branch=services.branch_name(branch_id), year_form=_year_form(branch_id),
+                  confirmed=password_recently_confirmed())
 
 
 @bp.route("/dashboard")
@@ -51,7 +52,7 @@ def dashboard():
     return render("stats/dashboard.html", form=form, data=data, branch=services.branch_name(branch_id),
                   funnel_chart=services.funnel_chart(data), trends_chart=services.trends_chart(data),
                   reasons_chart=services.reasons_chart(data), caseload_chart=services.caseload_chart(data),
-                  tables=services.dashboard_tables(data), can_set_capacity=current_user.has_role(Role.ADMIN))
+                  tables=services.dashboard_tables(data), confirmed=password_recently_confirmed(), can_set_capacity=current_user.has_role(Role.ADMIN))
 
 
 @bp.route("/export/<report>.<fmt>")
