@@ -41,7 +41,8 @@ class ApplicationForm(FlaskForm):
                             validators=[DataRequired()])
     home_area = SelectField(_l("Home district"), choices=lambda: vocab.area_choices(_l("Choose…")),
                             validators=[DataRequired()])
-    self_intro = TextAreaField(_l("A few words about yourself"), filters=STRIP, validators=[Optional(), Length(max=1000), *TEXT])
+    self_intro = TextAreaField(_l("A few words about yourself"), filters=STRIP,
+                               validators=[Optional(), Length(max=1000), *TEXT])
     interests = MultiCheckboxField(_l("Interests"), choices=lambda: _pairs(vocab.INTERESTS))
     consent_processing = BooleanField(validators=[DataRequired(_l(
         "We can only keep your application with your consent to data processing."))])

@@ -112,8 +112,8 @@ def decode_csv(content: bytes) -> str:
         raise Refusal(_l("The file's text encoding is not UTF-8 or GBK."), field="file") from None
 
 
-def read_table(content: bytes) -> list[list]:
-    """All rows (header first) as lists of cell values, at most IMPORT_MAX_ROWS data rows."""
+def read_table(content: bytes) -> list[list[str]]:
+    """All rows (header first) as lists of cell texts, at most IMPORT_MAX_ROWS data rows."""
     limit = current_app.config["IMPORT_MAX_ROWS"] + 1
     kind = sniff(content)
     rows: list[list] = []
@@ -147,7 +147,9 @@ def read_table(content: bytes) -> list[list]:
     if len(rows) > limit:
         raise Refusal(_l("The file has more than %(num)d rows. Split it into smaller files.",
                          num=limit - 1), field="file")
-    return rows
+    # Text cells (dates as ISO dates): the table is kept as JSON between preview and confirm, so the
+    # workbook is parsed once.
+    return [[_cell_text(v) for v in row] for row in rows]
 
 
 # --- Checking rows -------------------------------------------------------------------------------

@@ -37,30 +37,32 @@ def read_upload(stream) -> bytes:
     return content
 
 
-def save(content: bytes, *, user_id: int, branch_id: int, filename: str) -> str:
+def save(content: bytes, table: list[list[str]], *, user_id: int, branch_id: int, filename: str) -> str:
+    """Keep the upload's table of cell texts (read once from the workbook) with its details; the token."""
     _clean_old()
     token = secrets.token_urlsafe(24)
     folder = _folder()
-    (folder / f"{token}.bin").write_bytes(content)
+    data = json.dumps(table, ensure_ascii=False).encode()
+    (folder / f"{token}.bin").write_bytes(data)
     meta = {"user_id": user_id, "branch_id": branch_id, "filename": filename[:100],
-            "sha256": hashlib.sha256(content).hexdigest()}
+            "sha256": hashlib.sha256(content).hexdigest(), "table_sha256": hashlib.sha256(data).hexdigest()}
     (folder / f"{token}.json").write_text(json.dumps(meta))
     return token
 
 
-def load(token: str, *, user_id: int) -> tuple[bytes, dict] | None:
-    """The file and its details, or None if the token is unknown, expired or someone else's."""
+def load(token: str, *, user_id: int) -> tuple[list[list[str]], dict] | None:
+    """The kept table and its details, or None if the token is unknown, expired or someone else's."""
     if not _TOKEN.fullmatch(token or ""):
         return None
     folder = _folder()
     try:
         meta = json.loads((folder / f"{token}.json").read_text())
-        content = (folder / f"{token}.bin").read_bytes()
+        data = (folder / f"{token}.bin").read_bytes()
+        if meta.get("user_id") != user_id or hashlib.sha256(data).hexdigest() != meta.get("table_sha256"):
+            return None
+        return json.loads(data), meta
     except (OSError, ValueError):
         return None
-    if meta.get("user_id") != user_id or hashlib.sha256(content).hexdigest() != meta.get("sha256"):
-        return None
-    return content, meta
 
 
 def discard(token: str) -> None:

@@ -163,11 +163,11 @@ def import_upload():
         try:
             upload = request.files.get("file")
             content = uploads.read_upload(upload.stream if upload else None)
-            roster.read_table(content)  # refuse what is not a readable spreadsheet before keeping it
+            table = roster.read_table(content)  # refuses what is not a readable spreadsheet
         except Refusal as refusal:
             form.file.errors = [*form.file.errors, str(refusal.message)]
             return render("intake/import_upload.html", form=form, columns=roster.COLUMNS), 422
-        token = uploads.save(content, user_id=current_user.id, branch_id=int(form.branch_id.data),
+        token = uploads.save(content, table, user_id=current_user.id, branch_id=int(form.branch_id.data),
                              filename=upload.filename or "")
         return redirect(url_for("intake.import_preview", token=token))
     status = 422 if request.method == "POST" else 200
@@ -184,11 +184,11 @@ def _load_upload(token: str):
     found = uploads.load(token, user_id=current_user.id)
     if found is None:
         abort(404)
-    content, meta = found
+    table, meta = found
     branch = next((b for b in queries.branches() if b.id == meta["branch_id"]), None)
     if branch is None or not (current_user.has_role(Role.ADMIN) or branch.id == current_user.branch_id):
         abort(404)
-    return roster.check_rows(roster.read_table(content)), meta, branch
+    return roster.check_rows(table), meta, branch
 
 
 @bp.route("/intake/import/<token>")

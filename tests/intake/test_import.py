@@ -171,7 +171,8 @@ def test_upload_preview_confirm_through_the_pages(app, client, db, login_as, csr
 
 def test_another_user_cannot_use_the_upload(app, client, db, login_as, csrf):
     uploader = factories.make_user("supervisor")
-    token = uploads.save(xlsx_bytes([good_row(1)]), user_id=uploader.id, branch_id=uploader.branch_id,
+    content = xlsx_bytes([good_row(1)])
+    token = uploads.save(content, roster.read_table(content), user_id=uploader.id, branch_id=uploader.branch_id,
                          filename="x.xlsx")
     login_as("supervisor", branch=uploader.branch)
     assert client.get(f"/intake/import/{token}").status_code == 404
