@@ -75,3 +75,16 @@ def test_withdrawing_processing_also_stops_suggestions(db):
     services.record_consent(b, Purpose.PROCESSING, False, Channel.PHONE, vol)
     db.session.commit()
     assert matching.suggestions(a) == []
+
+
+def test_the_case_file_shows_consent_needs_renewing_after_a_text_change(client, login_as, monkeypatch):
+    from crm.privacy import texts
+    vol = login_as("volunteer")
+    m = make_member(owner=vol)
+    services.record_consent(m, Purpose.SHARING, True, Channel.PHONE, vol)
+    db.session.commit()
+    assert "consent needs renewing" not in client.get(f"/members/{m.id}").get_data(as_text=True)
+    monkeypatch.setattr(texts, "TEXTS", texts.TEXTS + (ConsentText(Purpose.SHARING, "2027-01", "new wording"),))
+    page = client.get(f"/members/{m.id}").get_data(as_text=True)
+    assert "consent needs renewing" in page
+    assert "consent needs renewing" in client.get(f"/privacy/members/{m.id}/consents").get_data(as_text=True)
