@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 ACTIONS = {
     "member.view": _l("Viewed a case file"),
+    "member.reveal_phone": _l("Viewed a full phone number"),
     "member.create": _l("Created a case file"),
     "member.update": _l("Edited a profile"),
     "member.status": _l("Changed the case status"),
@@ -51,6 +52,12 @@ ACTIONS = {
     "privacy.purge": _l("Ran the retention purge"),
     "auth.password_confirmed": _l("Confirmed their password"),
     "auth.password_confirm_failed": _l("Entered a wrong password to confirm"),
+    "user.create": _l("Created a user"),
+    "user.update": _l("Changed a user's roles or branch"),
+    "user.disable": _l("Disabled a user"),
+    "user.enable": _l("Enabled a user"),
+    "user.password_reset": _l("Reset a user's password"),
+    "user.password_change": _l("Changed their own password"),
     "intake.apply": _l("Applied through self-registration"),
     "intake.accept": _l("Accepted a self-registration"),
     "intake.reject": _l("Rejected a self-registration"),

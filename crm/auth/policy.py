@@ -28,6 +28,7 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "members.search": CASEWORK,
     "members.new": CASEWORK,
     "members.detail": CASEWORK,
+    "members.reveal_phone": CASEWORK,  # + can_view_member and a fresh password entry (crm.members.reveal)
     "members.edit": CASEWORK,
     "members.set_status": CASEWORK,
     "members.add_note": CASEWORK,

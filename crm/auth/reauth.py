@@ -93,13 +93,19 @@ def password_confirmation_required(view):
     def wrapped(*args, **kwargs):
         if password_recently_confirmed():
             return view(*args, **kwargs)
-        target = confirmation_url()
-        if request.headers.get("HX-Request") == "true":
-            return _("Please confirm your password to continue."), 200, {"HX-Redirect": target}
-        flash(_("Please confirm your password to continue."), "info")
-        return redirect(target)
+        return ask_for_password()
 
     return wrapped
+
+
+def ask_for_password():
+    """The response sending this request to the confirmation page (for views that check access first:
+    ``if not password_recently_confirmed(): return ask_for_password()``)."""
+    target = confirmation_url()
+    if request.headers.get("HX-Request") == "true":
+        return _("Please confirm your password to continue."), 200, {"HX-Redirect": target}
+    flash(_("Please confirm your password to continue."), "info")
+    return redirect(target)
 
 
 @bp.route("/confirm-password", methods=["GET", "POST"])
