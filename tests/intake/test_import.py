@@ -205,3 +205,28 @@ def test_the_template_workbook_reads_back_as_one_good_row(app, client, db, login
     parsed = roster.check_rows(roster.read_table(response.data))
     assert len(parsed.good) == 1 and not parsed.bad
     assert resident_id("19940308", 2)  # the helper makes valid numbers
+
+
+def test_a_failed_confirm_imports_nothing_and_says_so(app, client, db, login_as, csrf, monkeypatch):
+    supervisor = login_as("supervisor")
+    content = csv_bytes([good_row(n) for n in range(2_500)], encoding="gb18030")
+    response = client.post("/intake/import", data={"csrf_token": csrf(), "branch_id": str(supervisor.branch_id),
+                                                    "file": (io.BytesIO(content), "名单.csv")},
+                           content_type="multipart/form-data")
+    preview_url = response.headers["Location"]
+    calls = []
+    original = roster._insert_chunk
+
+    def failing(chunk):
+        calls.append(len(chunk))
+        if len(calls) == 3:
+            raise RuntimeError("connection lost")
+        original(chunk)
+
+    monkeypatch.setattr(roster, "_insert_chunk", failing)
+    response = client.post(f"{preview_url}/confirm", data={"csrf_token": csrf()}, follow_redirects=True)
+    assert calls == [1000, 1000, 500] and _members() == 0
+    page = response.get_data(as_text=True)
+    assert "The import failed and nothing was imported." in page and "2500 rows can be imported." in page
+    entries = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "intake.import")
+    assert db.session.scalar(entries) == 0
