@@ -31,7 +31,7 @@ class EventForm(FlaskForm):
     capacity = IntegerField(_l("Capacity"), validators=[InputRequired(), NumberRange(min=1, max=5000)])
     max_gender_percent = IntegerField(
         _l("Most places for one gender (%)"), validators=[Optional(), NumberRange(min=50, max=100)],
-        description=_l("For example 60: at most 60% of the places go to men, and at most 60% to women. "
+        description=_l("For example 60: neither men nor women take more than 60 in every 100 places. "
                        "Leave empty for no quota."))
     signup_deadline = DateTimeLocalField(_l("Sign-up deadline"), format=FORMAT, validators=[Optional()])
     occupation_category = SelectField(_l("Occupation group"), choices=_occupations, validators=[Optional()])
