@@ -41,8 +41,11 @@ class Server:
         conf = ROOT / "gunicorn.conf.py"
         cmd = [str(VENV_BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
                "--log-level", "warning"]
-        if conf.exists() and target.startswith("crm"):
-            cmd += ["-c", str(conf)]
+        if target.startswith("crm"):
+            if conf.exists():
+                cmd += ["-c", str(conf)]
+        else:  # gunicorn reads ./gunicorn.conf.py by default; its hooks belong to the CRM app
+            cmd += ["-c", str(Path(__file__).with_name("gunicorn_bare.conf.py"))]
         self.proc = subprocess.Popen(cmd + [target], cwd=ROOT, env=env, start_new_session=True,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

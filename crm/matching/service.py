@@ -1,8 +1,8 @@
 """The engine inside the web app: a per-process index kept fresh, suggestions and "why not?".
 
 Freshness. Each worker process keeps one :class:`SuggestionIndex` and the database stamp it was
-built from (:func:`crm.matching.adapters.fingerprint`: member count and latest ``updated_at``,
-pairing count, latest ``stage_changed_at`` and id, branch count, today's date), read with one
+built from (:func:`crm.matching.adapters.fingerprint`: highest member id and latest ``updated_at``,
+highest pairing id, latest ``stage_changed_at``, branch count, today's date), read with one
 statement per request (an admin's change of a branch's weights moves it too). When the
 stamp moved, the members updated since and the two members of
 every pairing created or moved since are re-read and updated in place; a deletion, a new
