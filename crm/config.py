@@ -67,6 +67,8 @@ class Config:
     IMPORT_DIR = os.environ.get("IMPORT_DIR", "imports")
     IMPORT_MAX_BYTES = 8 * 1024 * 1024
     IMPORT_MAX_ROWS = 20_000
+    # Any request body above this is refused (413) before it is read: no upload (roster, photo) needs more.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Public self-registration (crm.intake): submissions per IP address per INTAKE_RATE_SECONDS (crm.throttle).
     INTAKE_RATE_LIMIT = 10
     INTAKE_RATE_SECONDS = 3600

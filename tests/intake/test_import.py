@@ -195,6 +195,8 @@ def test_bad_uploads_are_refused_beside_the_field(app, client, db, login_as, csr
     finally:
         app.config["IMPORT_MAX_BYTES"] = limit
     assert response.status_code == 422 and "larger than" in response.get_data(as_text=True)
+    response = client.post("/intake/import", data=b"a," * 9_000_000, content_type="multipart/form-data; boundary=x")
+    assert response.status_code == 413  # above MAX_CONTENT_LENGTH: refused before the body is read
     assert not import_dir.exists() or not list(import_dir.iterdir())
 
 
