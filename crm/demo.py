@@ -156,6 +156,8 @@ def seed_demo(member_count, seed):
     seed_events(rng, users, members)
     from crm.intake.demo import seed_intake
     seed_intake(rng, branches, members)
+    from crm.privacy.demo import seed_privacy
+    seed_privacy(rng, members)
     db.session.commit()
     click.echo(f"Demo data: {len(branches)} branches, {len(users)} users, {len(members)} members.")
     print_demo_logins()

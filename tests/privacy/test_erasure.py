@@ -115,6 +115,16 @@ def world(app, db, photo_dir):
     referral = make_referral(member, vol, counsellor=counsellor, reason=f"情绪 {M}", outcome=f"好转 {M}")
     make_session(referral, counsellor, notes=f"机密 {M}", shareable_summary=f"摘要 {M}")
     photos.store_photo(member, Upload(_jpeg_with_marker()), vol)
+    applications = db.metadata.tables.get("intake_applications")
+    if applications is not None:  # the self-registration the member came from (crm.intake)
+        db.session.execute(applications.insert().values(
+            branch_id=member.branch_id, status="accepted", name=f"马{M}", gender="female", birth_date=member.birth_date,
+            phone=f"139{M}", wechat_id=f"wx{M}", id_last4="0042", id_hash="0" * 64, employer=f"{M}集团",
+            occupation_category="engineering", education="bachelor", marital_history="never", work_city="杭州市",
+            work_district=f"{M}区", home_city="杭州市", home_district=f"{M}街", self_intro=f"我是{M}",
+            interests=[M], consent_processing=True, consent_versions={}, member_id=member.id,
+            submitted_at=now_utc()))
+        record(None, "intake.apply", object_type="intake_applications", object_id=1, name=f"马{M}")
     record(vol, "member.reassign", member, reason=f"交接 {M}")
     record(vol, "note.create", note, excerpt=f"第一次电话：{M} 很健谈")
     db.session.commit()
