@@ -62,6 +62,8 @@ def test_worker_applies_on_a_phone_supervisor_assigns_volunteer_finds_member(db,
     sup = fresh_context().new_page()
     log_in(sup, supervisor)
     sup.locator("nav a[href='/intake/']").click()
+    expect(sup.locator(f"#application-{application.id}")).to_contain_text("杭州公交集团")
+    shot(sup, "queue")
     sup.locator(f"#application-{application.id} a").click()
     expect(sup.locator("main")).to_contain_text("杭州公交集团")
     sup.locator("select[name=owner_id]").select_option(str(volunteer.id))
