@@ -197,7 +197,13 @@ def erase_member(member, by, reason: str, *, pseudonym: str | None = None, actio
         _erase_columns("counselling_sessions", t["counselling_sessions"].c.referral_id.in_(referral_ids), collected)
     if "intake_applications" in t:
         apps = t["intake_applications"]
-        _delete_rows(apps, or_(apps.c.member_id == mid, apps.c.duplicate_member_id == mid), collected)
+        mine = or_(apps.c.member_id == mid, apps.c.duplicate_member_id == mid)
+        app_ids = list(session.scalars(select(apps.c.id).where(mine)))
+        _delete_rows(apps, mine, collected)
+        if app_ids:  # the applicant's own IP address was logged with their public application
+            audit = AuditEntry.__table__
+            session.execute(update(audit).where(audit.c.object_type == "intake_applications",
+                                                audit.c.object_id.in_(app_ids)).values(ip=None))
     if "event_registrations" in t:
         _erase_columns("event_registrations", t["event_registrations"].c.member_id == mid, collected)
 

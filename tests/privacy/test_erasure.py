@@ -124,7 +124,9 @@ def world(app, db, photo_dir):
             work_district=f"{M}区", home_city="杭州市", home_district=f"{M}街", self_intro=f"我是{M}",
             interests=[M], consent_processing=True, consent_versions={}, member_id=member.id,
             submitted_at=now_utc()))
-        record(None, "intake.apply", object_type="intake_applications", object_id=1, name=f"马{M}")
+        app_id = db.session.scalar(select(applications.c.id).where(applications.c.member_id == member.id))
+        entry = record(None, "intake.apply", object_type="intake_applications", object_id=app_id, name=f"马{M}")
+        entry.ip = "203.0.113.77"
     record(vol, "member.reassign", member, reason=f"交接 {M}")
     record(vol, "note.create", note, excerpt=f"第一次电话：{M} 很健谈")
     db.session.commit()
@@ -173,6 +175,7 @@ def test_after_erasure_the_marker_is_nowhere_and_statistics_are_unchanged(world,
 
     dump = _database_text()
     assert M not in dump and M.lower() not in dump
+    assert "203.0.113.77" not in dump  # the applicant's address, logged with their self-registration
     assert not any(p.is_file() for p in photo_dir.rglob("*"))
     assert M.encode() not in _folder_text(photo_dir)
     assert _statistics() == stats
