@@ -4,7 +4,7 @@ import logging
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from crm.audit.services import record
 from crm.auth import policy
@@ -71,6 +71,20 @@ def _check_pending(application):
         raise Refusal(_l("This application has already been decided."))
 
 
+def _claim(application, status: ApplicationStatus, by, **values) -> None:
+    """Decide the application if it is still pending, as one conditional UPDATE: of two supervisors
+    deciding at the same moment, the second finds it decided (the row lock makes it wait on PostgreSQL)
+    and nothing of theirs is written."""
+    result = db.session.execute(
+        update(IntakeApplication)
+        .where(IntakeApplication.id == application.id, IntakeApplication.status == ApplicationStatus.PENDING)
+        .values(status=status, decided_at=now_utc(), decided_by_id=by.id, **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Refusal(_l("This application has already been decided."))
+    db.session.refresh(application)
+
+
 def accept_application(application: IntakeApplication, *, by, owner=None) -> Member:
     """Create the member (status intake, not yet verified) in ``owner``'s caseload or the branch pool."""
     _check_pending(application)
@@ -106,11 +120,7 @@ def accept_application(application: IntakeApplication, *, by, owner=None) -> Mem
         given = bool(getattr(application, attr))
         record_consent(member, purpose, given, Channel.SELF_REGISTRATION, None,
                        text_version=(application.consent_versions or {}).get(purpose.value))
-    application.status = ApplicationStatus.ACCEPTED
-    application.member_id = member.id
-    application.decided_at = now_utc()
-    application.decided_by_id = by.id
-    db.session.flush()
+    _claim(application, ApplicationStatus.ACCEPTED, by, member_id=member.id)
     record(by, "intake.accept", application, member_id=member.id, owner_id=member.owner_id)
     log.info("accepted %r as %r by %r", application, member, by)
     return member
@@ -118,9 +128,5 @@ def accept_application(application: IntakeApplication, *, by, owner=None) -> Mem
 
 def reject_application(application: IntakeApplication, *, by, reason: str) -> None:
     _check_pending(application)
-    application.status = ApplicationStatus.REJECTED
-    application.reject_reason = reason
-    application.decided_at = now_utc()
-    application.decided_by_id = by.id
-    db.session.flush()
+    _claim(application, ApplicationStatus.REJECTED, by, reject_reason=reason)
     record(by, "intake.reject", application, reason=reason)

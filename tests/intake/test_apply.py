@@ -201,3 +201,28 @@ def test_other_branches_and_volunteers_cannot_see_an_application(client, db, bra
     response = client.post(f"/intake/{application.id}/accept",
                            data={"csrf_token": csrf(), "owner_id": str(outsider_volunteer.id)})
     assert response.status_code == 404 and _count(Member) == 0
+
+
+def test_a_decision_taken_meanwhile_wins_and_the_late_one_writes_nothing(client, db, branch):
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from crm.errors import Refusal
+    from crm.extensions import db as _db
+    from crm.intake import services
+    _submit(client, branch)
+    application = db.session.scalar(select(IntakeApplication))
+    supervisor = factories.make_user("supervisor", branch=branch)
+    other = factories.make_user("supervisor", branch=branch)
+    db.session.commit()
+    # Another supervisor rejects it between this one loading the page and pressing accept.
+    _db.session.execute(IntakeApplication.__table__.update().values(status="rejected", reject_reason="重复",
+                                                                      decided_by_id=other.id))
+    db.session.commit()
+    # This supervisor's copy still says pending (loaded before the other decision).
+    set_committed_value(application, "status", ApplicationStatus.PENDING)
+    with pytest.raises(Refusal):
+        services.accept_application(application, by=supervisor)
+    db.session.rollback()
+    assert _count(Member) == 0
+    db.session.expire_all()
+    assert application.status is ApplicationStatus.REJECTED and application.decided_by_id == other.id
