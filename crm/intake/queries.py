@@ -1,6 +1,6 @@
 """Reads for the intake queue."""
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from crm.auth.models import Branch, Role, User
@@ -31,3 +31,12 @@ def branch_volunteers(branch_id: int) -> list[User]:
 
 def branches() -> list[Branch]:
     return list(db.session.scalars(select(Branch).order_by(Branch.city, Branch.name)))
+
+
+def same_person(application: IntakeApplication) -> list[IntakeApplication]:
+    """Other applications with the same ID fingerprint or phone (someone who applied twice)."""
+    return list(db.session.scalars(
+        select(IntakeApplication)
+        .where(or_(IntakeApplication.id_hash == application.id_hash, IntakeApplication.phone == application.phone),
+               IntakeApplication.id != application.id)
+        .order_by(IntakeApplication.submitted_at).limit(20)))

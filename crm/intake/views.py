@@ -90,6 +90,8 @@ def _render_application(application, accept_form=None, reject_form=None, status=
     return render("intake/application.html", application=application, accept_form=accept_form,
                   reject_form=reject_form or RejectForm(), duplicate=duplicate,
                   duplicate_visible=duplicate is not None and policy.can_view_member(current_user, duplicate),
+                  same_person=[a for a in queries.same_person(application)
+                               if policy.can_decide_application(current_user, a)],
                   texts={p.value: current_text(p) for p in Purpose}), status
 
 

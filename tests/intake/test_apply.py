@@ -226,3 +226,12 @@ def test_a_decision_taken_meanwhile_wins_and_the_late_one_writes_nothing(client,
     assert _count(Member) == 0
     db.session.expire_all()
     assert application.status is ApplicationStatus.REJECTED and application.decided_by_id == other.id
+
+
+def test_applying_twice_links_the_applications(client, db, branch, login_as):
+    _submit(client, branch)
+    _submit(client, branch, name="刘晓雯", employer="杭州公交集团二公司")
+    first, second = db.session.scalars(select(IntakeApplication).order_by(IntakeApplication.id))
+    login_as("supervisor", branch=branch)
+    page = client.get(f"/intake/{second.id}").get_data(as_text=True)
+    assert "sent other applications" in page and f"/intake/{first.id}" in page
