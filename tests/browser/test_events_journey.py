@@ -60,9 +60,10 @@ def test_event_from_creation_to_door_to_mutual_choices_to_printed_cards(db, fres
 
     phone.locator("a[href$='/door']").click()
     for query in ("zk", "1"):  # pinyin initials, then a badge number
-        phone.locator("#door-q").fill(query)
+        phone.locator("#door-q").fill(query)  # htmx searches as the volunteer types...
+        phone.locator("#door-q").press("Enter")  # ...and Enter searches at once
         tap = phone.locator("#door-results button.door-tap").first
-        expect(tap).to_be_visible()
+        expect(tap).to_be_visible(timeout=10_000)
         shot(phone, f"door-{query}")
         tap.click()
         expect(phone.locator("#door-results")).to_contain_text("✓")
