@@ -89,6 +89,21 @@ def refuse_nul(form, field):
             raise ValidationError(message)
 
 
+def _refuse_huge_integers(form):
+    """An integer no column can hold is refused beside its field before the field's own validators see it:
+    WTForms' NumberRange raises OverflowError (a 500) on one beyond a float, and PostgreSQL on one beyond
+    its INTEGER range (an id looked up, a number stored)."""
+    from wtforms.fields import IntegerField
+
+    from crm.database import MAX_ID
+    for field in form:
+        if isinstance(field, IntegerField) and isinstance(field.data, int) and not -MAX_ID <= field.data <= MAX_ID:
+            field.data = None
+            message = _("This number is too large.")
+            if message not in field.process_errors:
+                field.process_errors.append(message)
+
+
 def _forms_refuse_nul():
     """Every FlaskForm, including ones added later, validates each field against NUL after its own
     validators: one central rule instead of a validator someone may forget on a new field."""
@@ -98,10 +113,15 @@ def _forms_refuse_nul():
     original = FlaskForm.validate
 
     def validate(self, extra_validators=None):
+        _refuse_huge_integers(self)
         extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
         for name in self._fields:
             extra.setdefault(name, []).append(refuse_nul)
-        return original(self, extra_validators=extra)
+        valid = original(self, extra_validators=extra)
+        for field in self:  # lazy messages (_l in validators) as plain text: views join and flash them
+            if isinstance(field.errors, list):
+                field.errors = [str(e) if not isinstance(e, (str, dict, list)) else e for e in field.errors]
+        return valid
 
     validate.refuses_nul = True
     FlaskForm.validate = validate
@@ -155,7 +175,8 @@ def csrf_error(error):
         if response is not None:
             response.headers[CSRF_HEADER] = token
             return response
-    return render_template("errors/error.html", status=400, message=message, description=None), 400
+    return (render_template("errors/error.html", status=400, message=message, description=None), 400,
+            {CSRF_HEADER: token})
 
 
 def _replay_without_writes(message):

@@ -19,6 +19,8 @@ class FollowUpForm(FlaskForm):
     title = StringField(_l("What to do"), filters=STRIP, validators=[Optional(), Length(max=200), *TEXT])
 
     def validate_due_on(self, field):
+        if field.data is None:  # not a date: the field already carries the parse error
+            return
         if field.data < today():
             raise ValidationError(_l("The due date cannot be in the past."))
 
