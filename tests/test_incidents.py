@@ -37,6 +37,7 @@ def failing_app(app, db, monkeypatch):
         yield other
         from crm.extensions import db as other_db
         other_db.session.remove()
+        other_db.engine.dispose()  # psycopg warns (an error here) about connections left open
 
 
 def _everything_logged(caplog):

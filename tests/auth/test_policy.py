@@ -219,7 +219,8 @@ def test_allowed_roles_open_their_pages(app, client, db, login_as, route, role):
     db.session.commit()
     login_as(world.user)
     with app.test_request_context():
-        url = url_for(route.endpoint, **{k: v for k, v in {"member_id": member.id}.items() if k in route.arguments})
+        known = {"member_id": member.id, "user_id": world.neighbour.id}
+        url = url_for(route.endpoint, **{k: v for k, v in known.items() if k in route.arguments})
     response = client.get(url)
     assert response.status_code in (200, 302), response.get_data(as_text=True)
     if response.status_code == 302:

@@ -178,6 +178,7 @@ def test_a_second_app_instance_sees_revocation(app, client, db, at):
         assert other.get("/members/").status_code == 302
         from crm.extensions import db as other_db
         other_db.session.remove()
+        other_db.engine.dispose()  # psycopg warns (an error here) about connections left open
 
 
 # --- Login throttling ------------------------------------------------------------------------
@@ -234,4 +235,5 @@ def test_login_throttle_holds_across_two_app_instances(app, client, db, at, monk
         assert _login(other, username).status_code == 429
         from crm.extensions import db as other_db
         other_db.session.remove()
+        other_db.engine.dispose()  # psycopg warns (an error here) about connections left open
     assert _login(client, username).status_code == 429

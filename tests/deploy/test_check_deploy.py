@@ -129,5 +129,6 @@ def test_every_problem_at_once_is_one_line_each(app, db, monkeypatch, tmp_path):
         result = _run(bad)
         from crm.extensions import db as bad_db
         bad_db.session.remove()
+        bad_db.engine.dispose()
     assert result.exit_code == 1
     assert len(_lines(result)) == 6, result.output  # secret, debug, two cookies, backups, rate limiter
