@@ -232,3 +232,24 @@ def test_a_failed_confirm_imports_nothing_and_says_so(app, client, db, login_as,
     assert "The import failed and nothing was imported." in page and "2500 rows can be imported." in page
     entries = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "intake.import")
     assert db.session.scalar(entries) == 0
+
+
+def test_an_admin_imports_into_another_branch_a_supervisor_only_into_their_own(app, client, db, login_as, csrf):
+    other = factories.make_branch()
+    db.session.commit()
+
+    def upload_and_confirm(content):
+        response = client.post("/intake/import", data={"csrf_token": csrf(), "branch_id": str(other.id),
+                                                        "file": (io.BytesIO(content), "a.csv")},
+                               content_type="multipart/form-data")
+        assert response.status_code == 302
+        confirm = client.post(response.headers["Location"] + "/confirm", data={"csrf_token": csrf()})
+        assert confirm.status_code == 302
+
+    supervisor = login_as("supervisor")
+    upload_and_confirm(csv_bytes([good_row(1)]))  # the branch asked for is ignored: their own
+    client.post("/logout", data={"csrf_token": csrf()})
+    login_as("admin")
+    upload_and_confirm(csv_bytes([good_row(2)]))
+    branches = dict(db.session.execute(select(Member.phone, Member.branch_id)).all())
+    assert branches == {good_row(1)[3]: supervisor.branch_id, good_row(2)[3]: other.id}
