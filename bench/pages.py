@@ -223,20 +223,23 @@ def measure(app, runs: int = 40, echo=print, warmup: int = 2) -> tuple[list[Resu
 
     subjects = pick_subjects(app)
     results = []
+    # Requests run outside any app context of ours: each gets its own, as in a server. An app context
+    # held around them would share ``g`` between requests (Flask-Login's cached user, Babel's locale).
     with app.app_context():
-        log = StatementLog(db.engine)
-        clients = {who: client_for(app, subjects[who]) for who in ("volunteer", "supervisor")}
+        engine = db.engine
         t = time.perf_counter()
         from crm.matching import service as matching
         matching.current_index()  # built once at start-up in a server; not part of a request
         index_s = time.perf_counter() - t
+    log = StatementLog(engine)
+    clients = {who: client_for(app, subjects[who]) for who in ("volunteer", "supervisor")}
+    try:
         for label, who, method, url, form, divisor in page_list(subjects, app):
             client = clients[who]
 
             def request(client=client, method=method, url=url, form=form):
                 response = client.open(url, method=method, data=form)
                 response.get_data()
-                db.session.remove()  # as at the end of a real request: nothing cached between runs
                 return response
 
             n = max(1, runs // divisor) if divisor else min(3, runs)
@@ -249,7 +252,7 @@ def measure(app, runs: int = 40, echo=print, warmup: int = 2) -> tuple[list[Resu
                 stmts = log.capture(lambda took=took, request=request: took.append(_timed(request)))
                 times.append(took[0])
                 counts.append(len(stmts))
-            floor = replay_floor(db.engine, stmts, max(5, n)) if stmts else None
+            floor = replay_floor(engine, stmts, max(5, n)) if stmts else None
             times_ms = sorted(x * 1000 for x in times)
             result = Result(label, f"{method} {url}", n, statistics.median(times_ms),
                             times_ms[min(len(times_ms) - 1, int(0.95 * len(times_ms)))],
@@ -259,7 +262,7 @@ def measure(app, runs: int = 40, echo=print, warmup: int = 2) -> tuple[list[Resu
             results.append(result)
             echo(f"{label:<34} {result.median_ms:8.1f} ms median {result.p95_ms:8.1f} p95  "
                  f"{result.statements:3d} stmts  floor {result.floor_ms or 0:6.2f} ms  status {first.status_code}")
-        db.session.remove()
+    finally:
         log.close()
     subjects["index_build_s"] = round(index_s, 2)
     return results, subjects

@@ -18,7 +18,7 @@ def test_page_benchmark_runs_on_a_small_dataset(db, app, monkeypatch):
     generate(db.engine, 300, seed=3, secret=app.config["SECRET_KEY"])
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
     try:
-        results, subjects = pages.measure(app, runs=2, echo=lambda line: None, warmup=0)
+        results, subjects = pages.measure(app, runs=1, echo=lambda line: None, warmup=0)
     finally:
         service.reset()
     by_page = {r.page.split(" (")[0].split(",")[0]: r for r in results}
