@@ -179,12 +179,30 @@ def csrf_error(error):
             {CSRF_HEADER: token})
 
 
+def _other_before_request_checks():
+    """The app's and blueprints' before_request functions except Flask-WTF's CSRF check, in Flask's order."""
+    for scope in (None, *reversed(request.blueprints)):
+        for func in current_app.before_request_funcs.get(scope, ()):
+            if getattr(func, "__name__", "") == "csrf_protect":
+                continue
+            rv = func()
+            if rv is not None:
+                return rv
+    return None
+
+
 def _replay_without_writes(message):
     from crm.extensions import db
     flash(message, "error")
     g.csrf_valid = False  # Flask-WTF's mark: the forms check the token themselves, and refuse it
     g.csrf_replay = True
     try:
+        # The CSRF check failed before the app's other checks ran (sign-in, roles, session timeouts): run
+        # them first. One that answers (the session has expired: sign in) answers instead of the view.
+        refusal = _other_before_request_checks()
+        if refusal is not None:
+            session.pop("_flashes", None)  # the refusal says what happened
+            return current_app.make_response(refusal)
         rv = current_app.view_functions[request.endpoint](**(request.view_args or {}))
         response = current_app.make_response(rv)
     except Exception:  # WriteRefused, an HTTPException, anything: the plain error page instead

@@ -123,3 +123,16 @@ def test_a_nul_in_any_form_field_is_refused_beside_the_field(client, db, login_a
     assert dbstate.contents() == before
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert msg("Remove the invisible control characters from this text.") in page
+
+
+def test_a_form_whose_session_is_gone_is_not_replayed_for_nobody(client, db, login_as, csrf):
+    """No session cookie at all: the CSRF check fails first, and the sign-in check still runs before any view."""
+    _, member_id = _member(db, login_as)
+    client._cookies.clear()
+    before = dbstate.contents()
+    page = client.post(f"/members/{member_id}/notes", data=_note("stale"))
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login")
+    form = client.post(f"/members/{member_id}/notes", data=_note("stale"), headers=BOOSTED)
+    assert form.status_code == 401 and "HX-Redirect" not in form.headers
+    assert "张伟" not in page.get_data(as_text=True) + form.get_data(as_text=True)
+    assert dbstate.contents() == before
