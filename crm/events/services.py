@@ -15,6 +15,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import contains_eager
 
 from crm.audit.services import record
 from crm.auth import policy
@@ -69,7 +70,7 @@ def lock_event(event_id: int) -> Event | None:
         # began as (crm.database begins POSTs with BEGIN IMMEDIATE and upgrades any other transaction to
         # BEGIN IMMEDIATE before its first write, leaving its read snapshot). Everything read from here on
         # is the latest committed state, and no other writer can commit until this transaction ends.
-        db.session.execute(text("UPDATE events SET id = id WHERE id = :id"), {"id": event_id})
+        db.session.execute(text("UPDATE events SET version = version WHERE id = :id"), {"id": event_id})
     return db.session.scalars(stmt).first()
 
 
@@ -324,6 +325,7 @@ def door_search(event: Event, q: str, limit: int = 30) -> list[EventRegistration
 
     q = (q or "").strip()[:40]
     stmt = (select(EventRegistration).join(EventRegistration.member)
+            .options(contains_eager(EventRegistration.member))
             .where(EventRegistration.event_id == event.id,
                    EventRegistration.status.in_(HOLDS_PLACE + (RegistrationStatus.WAITLISTED,))))
     if q:

@@ -1,6 +1,6 @@
 """Mixer event pages: list, create/edit, sign-ups, the door (check-in), choices, report, printing."""
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from crm.clock import now_utc
 from crm.events import services
-from crm.events.models import Event, EventChoice, EventRegistration, EventStatus, RegistrationStatus
+from crm.events.models import Event, EventChoice, EventRegistration, RegistrationStatus
 from crm.members.models import Gender
 from crm.pairings.models import ConsentAnswer, ConsentChannel, Pairing, Source, Stage
 from tests.events.helpers import make_event
@@ -149,7 +149,8 @@ def test_register_and_door_check_in_without_js_and_with_htmx(client, login_as, c
     response = client.post(f"/events/{event.id}/door/check-in", data={"csrf_token": csrf(), "registration_id": reg.id,
                                                              "q": "sy"})
     assert response.status_code == 302
-    again = client.post(f"/events/{event.id}/door/check-in", data={"csrf_token": csrf(), "registration_id": reg.id, "q": "sy"},
+    again = client.post(f"/events/{event.id}/door/check-in",
+                        data={"csrf_token": csrf(), "registration_id": reg.id, "q": "sy"},
                         headers={"HX-Request": "true"})
     assert again.status_code == 200 and "already checked in" in again.get_data(as_text=True)
     assert "<html" not in again.get_data(as_text=True)
@@ -230,3 +231,17 @@ def test_badges_show_number_and_given_name_only(client, login_as, db):
     from crm.audit.models import AuditEntry
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                              .where(AuditEntry.action == "event.print_badges")) == 1
+
+
+def test_door_search_is_a_fixed_number_of_statements(client, login_as, db, count_queries):
+    supervisor = make_user("supervisor")
+    event = make_event(supervisor.branch, capacity=50)
+    for i in range(12):
+        services.register(event, make_member(branch=supervisor.branch, name=f"张{'伟娜丽强敏静磊洋艳勇晓雨'[i]}"),
+                          supervisor)
+    db.session.commit()
+    login_as(supervisor)
+    with count_queries() as counted:
+        response = client.get(f"/events/{event.id}/door?q=zh")
+    assert response.status_code == 200 and response.get_data(as_text=True).count("door-tap") == 12
+    assert len(counted) < 15, counted
