@@ -18,11 +18,12 @@ from flask import current_app, g, render_template, request
 REDACTED = "[redacted]"
 _PATTERNS = [
     # 18-digit resident identity numbers (last may be X) and 15-digit old ones, with optional separators.
-    re.compile(r"(?<![0-9])\d{6}[\s-]?\d{8}[\s-]?\d{3}[\dXx](?![0-9A-Za-z])"),
+    re.compile(r"(?<![0-9A-Za-z])\d{6}[\s-]?\d{8}[\s-]?\d{3}[\dXx](?![0-9A-Za-z])"),
     # Mainland mobile numbers, optionally +86 and grouped 3-4-4.
-    re.compile(r"(?:\+?86[\s-]?)?(?<![0-9])1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?![0-9])"),
-    # Any other long digit run (landlines, card numbers, an identity number cut short).
-    re.compile(r"(?<![0-9])\d{7,}[Xx]?(?![0-9])"),
+    re.compile(r"(?:\+?86[\s-]?)?(?<![0-9A-Za-z])1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?![0-9A-Za-z])"),
+    # Any other long digit run (landlines, card numbers, an identity number cut short); not digits inside
+    # a hex id or token (a migration revision, an incident id). Chinese text around digits still counts.
+    re.compile(r"(?<![0-9A-Za-z])\d{7,}[Xx]?(?![0-9A-Za-z])"),
 ]
 
 

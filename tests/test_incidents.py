@@ -77,6 +77,8 @@ def test_htmx_gets_the_incident_id_as_text(failing_app):
     ("landline 010-62345678", "landline 010-[redacted]"),
     ("member 42 on page 3", "member 42 on page 3"),
     ("GET /members/123456 200", "GET /members/123456 200"),
+    ("revision 04f94499144a", "revision 04f94499144a"),
+    ("会员手机13812345678已登记", "会员手机[redacted]已登记"),
 ])
 def test_redaction(text, expected):
     assert incidents.redact(text) == expected
