@@ -92,13 +92,15 @@ def test_killing_the_worker_mid_reassignment_leaves_all_or_nothing(tmp_path):
                         "AND erased_at IS NULL ORDER BY id"), {"b": supervisor_branch, "t": target_id})]
                 assert len(member_ids) > 300
                 data = {"csrf_token": token, "member_ids": [str(i) for i in member_ids], "to_user_id": str(target_id),
-                        "reason": reason, "next": "/members/search"}
+                        "reason": reason, "next": "/members/search", "over_capacity_ok": "y"}
                 answer = {}
 
                 def post(data=data, answer=answer, session=session):
                     try:
-                        answer["status"] = session.post(server.url + "/members/reassign", data=data,
-                                                        allow_redirects=False, timeout=120).status_code
+                        r = session.post(server.url + "/members/reassign", data=data, allow_redirects=False,
+                                         timeout=120)
+                        answer["status"] = r.status_code
+                        answer["errors"] = re.findall(r'<p class="error"[^>]*>([^<]*)', r.text)
                     except requests.RequestException as exc:
                         answer["error"] = exc
 
@@ -115,7 +117,7 @@ def test_killing_the_worker_mid_reassignment_leaves_all_or_nothing(tmp_path):
                     owned, assignments, audits = _state(conn, member_ids, target_id, reason)
                     _consistent(conn)
                 outcomes.append((attempt, answer.get("status") or type(answer.get("error")).__name__,
-                                 owned, assignments, audits, round(elapsed, 2)))
+                                 owned, assignments, audits, round(elapsed, 2), answer.get("errors")))
                 # All or nothing: either every selected member moved (with one assignment and one audit
                 # entry each) or none did and nothing of the action was written.
                 assert (owned, assignments, audits) in ((0, 0, 0), (len(member_ids),) * 3), outcomes
