@@ -72,6 +72,13 @@ def test_dashboard_page(s, client, login_as):
     assert 'class="risk-banner"' in page  # the supervisors' risk banner (dashboard = true)
 
 
+def test_admin_dashboard_for_the_whole_union(s, client, login_as):
+    login_as("admin")
+    page = client.get(f"/stats/dashboard?{MARCH_Q}&branch=").get_data(as_text=True)
+    assert "All branches" in page and "志愿者乙" in page and "志愿者甲" in page
+    assert f'href="/stats/capacity/{s.vol_a.id}"' in page  # admins change a volunteer's capacity from here
+
+
 def test_volunteer_and_counsellor_may_not_see_statistics(s, client, login_as):
     login_as("volunteer", branch=s.A)
     assert client.get("/stats/dashboard").status_code == 403
