@@ -69,12 +69,15 @@ def _branch_members(branch_id: int):
 
 
 def pairing_in_branch(pairing_id, branch_id: int | None):
-    """A condition: the pairing ``pairing_id`` has a member in the branch (true when branch is None)."""
+    """A condition: the pairing ``pairing_id`` has a member in the branch (true when branch is None).
+
+    A non-correlated ``IN (SELECT ...)``: the database builds the branch's pairing ids once (from the
+    member indexes) and seeks the history by ``pairing_id`` for each, instead of testing every row."""
     if branch_id is None:
         return literal_column("1") == 1
-    p = aliased(Pairing)
-    return exists(select(p.id).where(p.id == pairing_id, or_(p.member_low_id.in_(_branch_members(branch_id)),
-                                                             p.member_high_id.in_(_branch_members(branch_id)))))
+    low = select(Pairing.id).join(Member, Member.id == Pairing.member_low_id).where(Member.branch_id == branch_id)
+    high = select(Pairing.id).join(Member, Member.id == Pairing.member_high_id).where(Member.branch_id == branch_id)
+    return pairing_id.in_(low.union(high))
 
 
 def _in(column, period: Period):
