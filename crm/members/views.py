@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from crm.audit.services import record
 from crm.auth import policy
 from crm.auth.models import Role
+from crm.conflicts import conflict_rows
 from crm.errors import Refusal
 from crm.extensions import db
 from crm.members import bp, queries, services
@@ -159,7 +160,10 @@ def edit(member_id):
         except StaleDataError:
             db.session.rollback()
             flash(_stale_message(), "error")
-            return render("members/form.html", form=form, member=member, stale=True), 409
+            member = get_member_for(current_user, member_id, need="edit")
+            rows = conflict_rows(form, vars(_form_data(member)))
+            form.version.data = str(member.version)  # saving again re-applies this version over the saved one
+            return render("members/form.html", form=form, member=member, stale=True, conflict=rows), 409
         flash(_("Profile saved."), "success")
         return redirect(url_for("members.detail", member_id=member.id))
     return render("members/form.html", form=form, member=member)
