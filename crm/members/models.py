@@ -194,7 +194,8 @@ class Member(db.Model):
     consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
-    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+    # Indexed: the suggestion index's freshness stamp reads max(updated_at) on every request (crm.matching).
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc, index=True)
     last_contact_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}

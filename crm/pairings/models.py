@@ -121,7 +121,8 @@ class Pairing(db.Model):
     source: Mapped[Source] = mapped_column(enum_type(Source), default=Source.MANUAL)
     stage: Mapped[Stage] = mapped_column(enum_type(Stage), default=Stage.PROPOSED)
     close_reason: Mapped[PairingCloseReason | None] = mapped_column(enum_type(PairingCloseReason))
-    stage_changed_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # Indexed on its own: max(stage_changed_at) is read on every suggestions request (crm.matching).
+    stage_changed_at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     consents: Mapped[list["PairingConsent"]] = relationship(
