@@ -40,10 +40,34 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata,
-                          render_item=render_item, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table (copy, DROP, rename). With foreign keys on, that DROP would delete or
+            # refuse the rows that point at it (ON DELETE CASCADE: a member table rebuild would take every note
+            # with it). The pragma only takes effect outside a transaction: set on the raw connection first.
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=target_db.metadata,
+                              render_item=render_item, **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.commit()
+                if broken:
+                    raise RuntimeError("Foreign keys broken by the migration (table, rowid, parent, fk): "
+                                       + "; ".join(map(str, broken[:20])))
+        finally:
+            if sqlite:
+                connection.rollback()
+                _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+def _sqlite_pragma(connection, statement):
+    raw = connection.connection.driver_connection
+    if raw.in_transaction:
+        raw.commit()
+    raw.execute(statement)
 
 
 if context.is_offline_mode():
