@@ -283,7 +283,9 @@ def machine(engine) -> dict:
             version = "SQLite " + conn.scalar(text("select sqlite_version()"))
         else:
             version = "PostgreSQL " + conn.scalar(text("show server_version")).split()[0]
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "database": version,
+            "load": " ".join(load),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
