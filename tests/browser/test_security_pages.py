@@ -26,7 +26,8 @@ pytestmark = pytest.mark.browser
 LISTEN = """
 window.__csp = [];
 document.addEventListener("securitypolicyviolation", function (e) {
-  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + (e.sourceFile || "") + ":" + e.lineNumber);
+  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + (e.sourceFile || "") +
+                    ":" + e.lineNumber);
 });
 """
 NOTE_BOX = "#notes form.note-form textarea[name=body]"
@@ -59,9 +60,11 @@ class Office:
         m, p, r = self.member.id, self.pairing.id, self.referral.id
         pages = {
             "volunteer": [f"/members/{m}", f"/members/{m}/suggestions", f"/pairings/{p}", "/pairings/board",
-                          "/followups/", f"/counselling/referrals/{r}", f"/members/{m}/edit", f"/pairings/propose/{m}"],
+                          "/followups/", f"/counselling/referrals/{r}", f"/members/{m}/edit",
+                          f"/pairings/propose/{m}"],
             "supervisor": [f"/members/{m}", f"/members/{m}/suggestions", f"/pairings/{p}", "/pairings/board",
-                           "/followups/", f"/counselling/referrals/{r}", "/counselling/alerts", f"/members/{m}/reassign"],
+                           "/followups/", f"/counselling/referrals/{r}", "/counselling/alerts",
+                           f"/members/{m}/reassign"],
             "counsellor": ["/counselling/", f"/counselling/referrals/{r}", f"/counselling/referrals/{r}/profile",
                            f"/counselling/referrals/{r}/sessions/new"],
             "admin": [f"/members/{m}", "/audit/", "/admin/users", "/matching/weights", "/pairings/board"],

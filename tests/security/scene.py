@@ -10,8 +10,8 @@ from crm.followups.models import FollowUp
 from crm.members.models import Gender
 from crm.pairings import services as pairing_services
 from tests import factories
-from tests.cards.helpers import consent
 from tests.auth.test_policy import MISSING_ID, RouteCase
+from tests.cards.helpers import consent
 from tests.counselling.helpers import make_referral, make_session
 
 EVERY_ROLE = Role.VOLUNTEER | Role.COUNSELLOR | Role.SUPERVISOR | Role.ADMIN

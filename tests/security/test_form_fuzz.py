@@ -123,10 +123,7 @@ def field_strategy(unbound: UnboundField, ids: list[str]):
     elif issubclass(cls, (wtf.SelectFieldBase,)):
         known = _choice_values(unbound.kwargs.get("choices")) + ids
         one = st.one_of(st.sampled_from(known or ["x"]), _text(), _numbers())
-        if issubclass(cls, wtf.SelectMultipleField):
-            value = st.lists(one, max_size=5)
-        else:
-            value = one
+        value = st.lists(one, max_size=5) if issubclass(cls, wtf.SelectMultipleField) else one
     elif issubclass(cls, wtf.HiddenField):
         value = st.one_of(st.sampled_from(ids + ["1", "0", "-1"]), _numbers(), _text())
     elif issubclass(cls, (wtf.FileField, FormField, wtf.FieldList)):
