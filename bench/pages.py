@@ -310,6 +310,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--database", default="", help="a database URL; 'env' reads DATABASE_URL "
                         "(scripts/with-pg.sh); default: the SQLite file under bench/.data/")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per page")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured requests per page after the first")
     parser.add_argument("--no-serve", action="store_true", help="skip the gunicorn + wrk part")
     parser.add_argument("--out", default="", help="write the results as JSON here (bench/report.py reads them)")
     args = parser.parse_args(argv)
@@ -317,7 +318,7 @@ def main(argv=None) -> dict:
     url = os.environ["DATABASE_URL"] if args.database == "env" else (args.database or sqlite_url(args.members))
     app = make_app(url)
     ensure_data(app, args.members)
-    results, subjects = measure(app, args.runs)
+    results, subjects = measure(app, args.runs, warmup=args.warmup)
     with app.app_context():
         from crm.extensions import db
         info = machine(db.engine)
