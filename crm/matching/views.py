@@ -48,8 +48,10 @@ def why_not(member_id):
     if "other" not in request.args:
         return _page(member, "why", why=why, found=None)
     other_id = as_id(why.other.data) if why.validate() else None
+    if why.other.errors and request.args["other"].strip().isdigit():
+        why.other.errors = []  # a number beyond any id: no such candidate, like any other unknown number
     other = db.session.get(Member, other_id) if other_id else None
-    if why.other.data and not why.other.errors and (other is None or not policy.can_see_candidate(current_user, other)):
+    if request.args["other"].strip() and not why.other.errors and (other is None or not policy.can_see_candidate(current_user, other)):
         why.other.errors = [_("There is no candidate with this number.")]
     if why.other.errors or other is None:
         return _page(member, "why", 422, why=why, found=None)

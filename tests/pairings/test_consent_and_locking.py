@@ -52,7 +52,7 @@ def test_two_sessions_moving_the_same_pairing_the_second_is_refused(db, app, ctx
         with pytest.raises(StaleDataError):
             second.flush()
         second.rollback()
-    db.session.expire_all()
+    db.session.rollback()  # end this session's read snapshot, taken before the two sessions wrote
     assert db.session.get(Pairing, pairing_id).stage is Stage.DATING
 
 
