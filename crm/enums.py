@@ -43,6 +43,11 @@ class FlagType(TypeDecorator):
         return None if value is None else self.flag_class(value)
 
 
+def values_check(column: str, enum_class) -> str:
+    """SQL for a CHECK that ``column`` holds one of the enum's values (enum_type columns are plain strings)."""
+    return f"{column} IN ({', '.join(repr(m.value) for m in enum_class)})"
+
+
 def enum_type(enum_class):
     """A portable column type storing an enum's values (not names) as short strings."""
     from sqlalchemy import Enum

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from crm.members.forms import MultiCheckboxField
@@ -15,6 +15,7 @@ def password_field(label):
 
 
 class UserForm(FlaskForm):
+    version = HiddenField()  # the user record's version when the edit form was opened (optimistic locking)
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=40), no_control_chars])
     branch = SelectField(_l("Branch"), validators=[DataRequired()])
     roles = MultiCheckboxField(_l("Roles"), validators=[DataRequired()])

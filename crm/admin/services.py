@@ -6,7 +6,8 @@ an administrator makes (even of the name) signs the user out everywhere.
 """
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
 from crm.auth.models import Branch, Role, User
@@ -51,7 +52,21 @@ def create_user(actor: User, *, username: str, display_name: str, branch_id: int
     return user
 
 
-def update_user(actor: User, user: User, *, display_name: str, branch_id: int, roles: Role) -> None:
+def claim_version(user: User, expected: int | None) -> None:
+    """Optimistic locking of the admin edit: one conditional UPDATE moves the version on, or StaleDataError
+    when another administrator saved the user since ``expected`` was read (the caller rolls back)."""
+    bumped = db.session.execute(update(User).where(User.id == user.id, User.version == expected)
+                                .values(version=User.version + 1).execution_options(synchronize_session=False))
+    if expected is None or bumped.rowcount != 1:
+        raise StaleDataError(f"users row {user.id} was saved since version {expected}")
+    db.session.expire(user, ["version"])
+
+
+def update_user(actor: User, user: User, *, display_name: str, branch_id: int, roles: Role,
+                expected_version: int | None = None) -> None:
+    """Change a user; with ``expected_version`` refuse (StaleDataError) an edit based on an older version."""
+    if expected_version is not None:
+        claim_version(user, expected_version)
     if user.id == actor.id and user.has_role(Role.ADMIN) and not roles & Role.ADMIN:
         raise Refusal(_l("You cannot remove your own administrator role."), field="roles")
     branch = _branch(branch_id)

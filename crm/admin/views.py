@@ -2,6 +2,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from crm.admin import bp, services
@@ -9,6 +10,7 @@ from crm.admin.forms import NewUserForm, ResetPasswordForm, UserForm
 from crm.auth.forms import EmptyForm
 from crm.auth.models import Branch, Role, User
 from crm.auth.reauth import password_confirmation_required
+from crm.conflicts import conflict_rows
 from crm.database import as_id
 from crm.errors import Refusal
 from crm.extensions import db
@@ -33,6 +35,12 @@ def _user_or_404(user_id) -> User:
     if user is None:
         abort(404)
     return user
+
+
+def _saved(user) -> dict:
+    """The stored user as edit-form values (also the "saved version" of a conflict)."""
+    return {"display_name": user.display_name, "branch": str(user.branch_id),
+            "roles": [r.name for r in Role.singles() if user.has_role(r)], "version": str(user.version)}
 
 
 def _refused(form, refusal: Refusal):
@@ -67,16 +75,22 @@ def user_edit(user_id):
     user = _user_or_404(user_id)
     form = _choices(UserForm())
     if request.method == "GET":
-        form.display_name.data = user.display_name
-        form.branch.data = str(user.branch_id)
-        form.roles.data = [r.name for r in Role.singles() if user.has_role(r)]
+        for name, value in _saved(user).items():
+            form[name].data = value
     elif form.validate_on_submit():
         try:
             services.update_user(current_user, user, display_name=form.display_name.data,
-                                 branch_id=as_id(form.branch.data), roles=services.roles_from(form.roles.data))
+                                 branch_id=as_id(form.branch.data), roles=services.roles_from(form.roles.data),
+                                 expected_version=as_id(form.version.data) or 0)
         except Refusal as refusal:
             db.session.rollback()
             _refused(form, refusal)
+        except StaleDataError:  # another administrator saved this user meanwhile: both versions, nothing written
+            db.session.rollback()
+            user = _user_or_404(user_id)
+            rows = conflict_rows(form, _saved(user))
+            form.version.data = str(user.version)  # saving again re-applies this version over the saved one
+            return render("admin/user_form.html", form=form, user=user, conflict=rows), 409
         else:
             db.session.commit()
             flash(_("Changes saved; %(name)s must sign in again.", name=user.username), "success")

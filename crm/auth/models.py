@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import CheckConstraint, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.clock import now_utc
@@ -52,8 +52,12 @@ class Branch(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (CheckConstraint("max_caseload IS NULL OR max_caseload >= 0", name="max_caseload_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Counts administrators' edits of the record (crm.admin: optimistic locking of the edit form). Deliberately
+    # not a version_id_col: logins and token resets update this row too and must not conflict with an edit.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     username: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(40))
     phone: Mapped[str | None] = mapped_column(String(20))

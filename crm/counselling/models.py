@@ -9,12 +9,12 @@ author counsellor and the counsellors the author shared the case with.
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, ForeignKey, Index, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import Branch, User
 from crm.clock import now_utc
-from crm.enums import LabelledEnum, enum_type
+from crm.enums import LabelledEnum, enum_type, values_check
 from crm.extensions import db
 from crm.members.models import Member
 
@@ -82,6 +82,7 @@ class Referral(db.Model):
     __table_args__ = (
         Index("ix_referrals_branch_status", "branch_id", "status"),
         Index("ix_referrals_counsellor_status", "counsellor_id", "status"),
+        CheckConstraint(values_check("status", ReferralStatus), name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +122,7 @@ class CounsellingSession(db.Model):
     __table_args__ = (
         Index("ix_counselling_sessions_referral_held", "referral_id", "held_on"),
         Index("ix_counselling_sessions_counsellor_next", "counsellor_id", "next_session_on"),
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -30,6 +30,7 @@ def _occupations():
 
 
 class EventForm(FlaskForm):
+    version = HiddenField()  # optimistic locking: the version the form was opened on (edit only)
     title = StringField(_l("Title"), filters=STRIP, validators=[DataRequired(), Length(max=120), *TEXT])
     description = TextAreaField(_l("Description"), filters=STRIP, validators=[Optional(), Length(max=4000), *TEXT])
     starts_at = DateTimeLocalField(_l("Starts"), format=FORMAT, validators=[InputRequired()])
@@ -56,14 +57,20 @@ class EventForm(FlaskForm):
                 "occupation_category": self.occupation_category.data or None,
                 "age_min": self.age_min.data, "age_max": self.age_max.data}
 
+    @staticmethod
+    def values_of(event) -> dict:
+        """The stored event as form values (also the "saved version" of an edit conflict)."""
+        local = lambda dt: to_user_timezone(dt).replace(tzinfo=None) if dt else None  # noqa: E731
+        return dict(title=event.title, description=event.description, starts_at=local(event.starts_at),
+                    ends_at=local(event.ends_at), place=event.place, capacity=event.capacity,
+                    max_gender_percent=event.max_gender_percent, signup_deadline=local(event.signup_deadline),
+                    occupation_category=event.occupation_category or "", age_min=event.age_min,
+                    age_max=event.age_max, hosts=[str(b.id) for b in event.hosts if b.id != event.branch_id],
+                    version=str(event.version))
+
     @classmethod
     def for_event(cls, event):
-        local = lambda dt: to_user_timezone(dt).replace(tzinfo=None) if dt else None  # noqa: E731
-        return cls(title=event.title, description=event.description, starts_at=local(event.starts_at),
-                   ends_at=local(event.ends_at), place=event.place, capacity=event.capacity,
-                   max_gender_percent=event.max_gender_percent, signup_deadline=local(event.signup_deadline),
-                   occupation_category=event.occupation_category or "", age_min=event.age_min,
-                   age_max=event.age_max, hosts=[str(b.id) for b in event.hosts if b.id != event.branch_id])
+        return cls(**cls.values_of(event))
 
 
 class StatusForm(FlaskForm):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import Branch, User
 from crm.clock import now_utc
-from crm.enums import LabelledEnum, enum_type
+from crm.enums import LabelledEnum, enum_type, values_check
 from crm.extensions import db
 from crm.members.models import Member
 
@@ -109,6 +109,8 @@ class EventRegistration(db.Model):
     __table_args__ = (
         UniqueConstraint("event_id", "member_id", name="uq_event_registrations_member"),
         UniqueConstraint("event_id", "badge_number", name="uq_event_registrations_badge"),
+        CheckConstraint("badge_number > 0", name="badge_number_positive"),
+        CheckConstraint(values_check("status", RegistrationStatus), name="status_known"),
         Index("ix_event_registrations_event_status", "event_id", "status"),
         Index("ix_event_registrations_member", "member_id"),
     )

@@ -5,11 +5,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from crm.audit.services import record
 from crm.auth import policy
 from crm.auth.models import Branch
+from crm.conflicts import conflict_rows
 from crm.database import as_id
 from crm.errors import Refusal
 from crm.events import bp, services
@@ -96,6 +98,8 @@ def edit(event_id):
     branches = _host_choices(form)
     if form.validate_on_submit():
         try:
+            if form.version.data != str(event.version):
+                raise StaleDataError
             services.update_event(event, current_user, form.data_for_service(), _chosen_hosts(form, branches))
             db.session.commit()
             flash(_("Event saved."), "success")
@@ -104,6 +108,12 @@ def edit(event_id):
             db.session.rollback()
             event = get_event(event_id)
             getattr(form, refusal.field or "title").errors.append(str(refusal.message))
+        except StaleDataError:  # saved by someone else since the form was opened: show both, write nothing
+            db.session.rollback()
+            event = get_event(event_id)
+            rows = conflict_rows(form, EventForm.values_of(event))
+            form.version.data = str(event.version)  # saving again re-applies this version over the saved one
+            return render("events/form.html", form=form, event=event, conflict=rows), 409
     status = 422 if request.method == "POST" else 200
     return render("events/form.html", form=form, event=event), status
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -26,6 +26,7 @@ class FollowUpForm(FlaskForm):
 
 
 class CompleteForm(FlaskForm):
+    version = HiddenField()  # the follow-up's version when the row was shown (optimistic locking)
     outcome = TextAreaField(_l("Outcome"), filters=STRIP, validators=[DataRequired(), Length(max=2000), *TEXT])
 
 

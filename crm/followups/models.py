@@ -36,6 +36,9 @@ class FollowUp(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking (version_id_col): completing a follow-up someone else changed since it was shown
+    # raises StaleDataError and the view shows both versions (crm.conflicts).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     due_on: Mapped[date]
     assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assignee: Mapped[User] = relationship(foreign_keys=[assignee_id])
@@ -51,6 +54,8 @@ class FollowUp(db.Model):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self):
         return f"<FollowUp {self.id} {self.due_on}>"

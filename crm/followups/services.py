@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
 from crm.clock import now_utc
@@ -29,15 +30,28 @@ def create_followup(*, assignee, due_on: date, kind: FollowUpKind, by, member=No
     return followup
 
 
-def complete_followup(followup: FollowUp, *, by, outcome: str) -> FollowUp | None:
+def complete_followup(followup: FollowUp, *, by, outcome: str, expected_version: int | None = None,
+                      reapply: bool = False) -> FollowUp | None:
     """Mark it done with what came of it. A monthly follow-up of a couple still dating or in a
-    relationship schedules the next one; that one is returned."""
+    relationship schedules the next one; that one is returned.
+
+    With ``expected_version``, a follow-up changed since that version raises StaleDataError (the view shows
+    both versions). ``reapply``: the user saw the conflict and saves their outcome over the saved one of a
+    follow-up someone else already completed (nothing is scheduled again)."""
     from crm.pairings.models import Stage
 
-    if followup.done_at is not None:
+    if expected_version is not None and expected_version != followup.version:
+        raise StaleDataError(f"follow-up {followup.id} is at version {followup.version}, not {expected_version}")
+    if followup.done_at is not None and not reapply:
         raise Refusal(_l("This follow-up is already done."), field="outcome")
     if not (outcome or "").strip():
         raise Refusal(_l("Write down what came of it."), field="outcome")
+    if followup.done_at is not None:  # re-applied over someone else's completion
+        followup.done_by_id = by.id
+        followup.outcome = outcome.strip()
+        record(by, "followup.complete", followup, reapplied=True)
+        db.session.flush()
+        return None
     followup.done_at = now_utc()
     followup.done_by_id = by.id
     followup.outcome = outcome.strip()

@@ -3,10 +3,13 @@
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.auth import policy
 from crm.auth.models import Role
 from crm.clock import today
+from crm.conflicts import conflict_rows
+from crm.database import as_id
 from crm.errors import Refusal
 from crm.extensions import db
 from crm.followups import bp, ics, queries, services
@@ -62,10 +65,22 @@ def complete(followup_id):
     form = CompleteForm()
     if form.validate_on_submit():
         try:
-            services.complete_followup(followup, by=current_user, outcome=form.outcome.data)
+            # A version that is current when the follow-up is already done comes from the conflict view below:
+            # the user saw the saved outcome and saves theirs over it.
+            services.complete_followup(followup, by=current_user, outcome=form.outcome.data,
+                                       expected_version=as_id(form.version.data) or 0,
+                                       reapply=followup.is_done)
             db.session.commit()
         except Refusal as refusal:
             form.outcome.errors = [str(refusal.message)]
+        except StaleDataError:  # changed since the row was shown: both versions, nothing of this one written
+            db.session.rollback()
+            followup = _get_followup_for(current_user, followup_id)
+            rows = conflict_rows(form, {"outcome": followup.outcome}, only_differences=False)
+            form.version.data = str(followup.version)  # saving again re-applies this outcome over the saved one
+            page = render("followups/index.html", "list" if is_htmx() else None, items=[followup],
+                          complete_form=form, today=today(), form=FollowUpFilterForm(formdata=None), conflict=rows)
+            return page, 422 if is_htmx() else 409  # htmx swaps 422 only (the row shows the conflict)
     if is_htmx():  # the list block with this one row; the form's hx-select picks the row out
         return render("followups/index.html", "list", items=[followup], complete_form=form, today=today(),
                       form=FollowUpFilterForm(formdata=None)), (422 if form.errors else 200)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import Branch, User
 from crm.clock import now_utc, today
-from crm.enums import LabelledEnum, enum_type
+from crm.enums import LabelledEnum, enum_type, values_check
 from crm.extensions import db
 
 
@@ -111,6 +111,10 @@ class Member(db.Model):
         CheckConstraint("height_cm IS NULL OR height_cm BETWEEN 120 AND 230", name="height_range"),
         CheckConstraint("pref_age_min IS NULL OR pref_age_max IS NULL OR pref_age_min <= pref_age_max",
                         name="pref_age_order"),
+        CheckConstraint("pref_height_min IS NULL OR pref_height_max IS NULL OR pref_height_min <= pref_height_max",
+                        name="pref_height_order"),
+        CheckConstraint("children_count >= 0", name="children_count_not_negative"),
+        CheckConstraint(values_check("status", MemberStatus), name="status_known"),
         Index("ix_members_owner_contact", "owner_id", "last_contact_at"),
         Index("ix_members_branch_status", "branch_id", "status"),
     )

@@ -215,11 +215,18 @@ def edit_note(member_id, note_id):
         abort(403)
     form = NoteEditForm()
     if form.validate_on_submit():
-        if form.version.data != str(note.version):
-            flash(_stale_message(), "error")
-        elif services.edit_note(note, by=current_user, body=form.body.data):
-            db.session.commit()
-            flash(_("Note corrected; the earlier text is kept."), "success")
+        try:
+            if form.version.data != str(note.version):
+                raise StaleDataError
+            if services.edit_note(note, by=current_user, body=form.body.data):
+                db.session.commit()
+                flash(_("Note corrected; the earlier text is kept."), "success")
+        except StaleDataError:  # saved by someone else since it was opened: both texts, nothing of this one written
+            db.session.rollback()
+            note = db.session.get(Note, note_id)
+            rows = conflict_rows(form, {"body": note.body}, only_differences=False)
+            form.version.data = str(note.version)  # saving again re-applies this text over the saved one
+            return render("members/note_conflict.html", form=form, member=member, note=note, conflict=rows), 409
     else:
         flash(" ".join(form.body.errors) or _("The note could not be saved."), "error")
     return redirect(url_for("members.detail", member_id=member.id) + f"#note-{note.id}")

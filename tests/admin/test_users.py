@@ -73,7 +73,7 @@ def test_role_change_needs_a_fresh_password_and_ends_the_targets_sessions(app, c
     db.session.commit()
     elsewhere = _sign_in_elsewhere(app, target)
     form = {"display_name": target.display_name, "branch": str(target.branch_id),
-            "roles": ["VOLUNTEER", "SUPERVISOR"], "csrf_token": csrf_token(client)}
+            "roles": ["VOLUNTEER", "SUPERVISOR"], "version": "1", "csrf_token": csrf_token(client)}
     first = client.post(f"/admin/users/{target.id}", data=form)
     assert first.status_code == 302 and first.headers["Location"].startswith("/confirm-password")
     db.session.expire_all()
@@ -92,7 +92,7 @@ def test_an_admin_cannot_remove_their_own_admin_role_or_disable_themselves(clien
     _confirm(client)
     response = client.post(f"/admin/users/{admin.id}", data={
         "display_name": admin.display_name, "branch": str(admin.branch_id), "roles": ["VOLUNTEER"],
-        "csrf_token": csrf_token(client)})
+        "version": "1", "csrf_token": csrf_token(client)})
     assert response.status_code == 422
     client.post(f"/admin/users/{admin.id}/active", data={"active": "0", "csrf_token": csrf_token(client)})
     db.session.expire_all()

@@ -41,11 +41,11 @@ def test_list_filters_and_inline_completion(client, login_as, csrf):
     assert "今天要做的事" in due and "打电话问问近况" not in due
     panel = client.get("/followups/panel", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "1 due today" in panel and "1 overdue" in panel
-    empty = client.post(f"/followups/{late.id}/complete", data={"csrf_token": csrf(), "outcome": " "},
+    empty = client.post(f"/followups/{late.id}/complete", data={"csrf_token": csrf(), "outcome": " ", "version": "1"},
                         headers={"HX-Request": "true"})
     assert empty.status_code == 422 and "<html" not in empty.get_data(as_text=True)
-    done = client.post(f"/followups/{late.id}/complete", data={"csrf_token": csrf(), "outcome": "已联系"},
-                       headers={"HX-Request": "true"})
+    done = client.post(f"/followups/{late.id}/complete", headers={"HX-Request": "true"},
+                       data={"csrf_token": csrf(), "outcome": "已联系", "version": "1"})
     assert done.status_code == 200 and "已联系" in done.get_data(as_text=True)
     assert "已联系" in client.get("/followups/?show=done").get_data(as_text=True)
 

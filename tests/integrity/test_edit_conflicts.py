@@ -1,0 +1,228 @@
+"""Optimistic locking on every editable record (issue 9, data integrity): two people edit the same record;
+the one who saves second gets the conflict page (409) with their version beside the saved one, nothing of
+theirs is written, and saving again from that page re-applies their version over the saved one.
+
+Member edits: tests/integrity/test_conflicts.py. Here: note corrections, events, users (admin), follow-ups.
+"""
+
+import html
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from crm.audit.models import AuditEntry
+from crm.auth.models import Role, User
+from crm.clock import today
+from crm.events.models import Event
+from crm.followups.models import FollowUp, FollowUpKind
+from crm.followups.services import complete_followup, create_followup
+from crm.members.models import Note, NoteRevision
+from tests import dbstate, factories
+from tests.conftest import csrf_token
+from tests.events.helpers import make_event
+
+
+def _form_values(page: str) -> dict:
+    """name -> value of the text inputs, hidden inputs, textareas and selected options of a page's form."""
+    values = {}
+    for tag in re.findall(r"<input [^>]*>", page):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and 'type="checkbox"' not in tag and 'type="submit"' not in tag:
+            values[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
+        values[name] = html.unescape(text).strip()
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.findall(r'<option[^>]*value="([^"]*)"[^>]*selected', body)
+        values[name] = chosen if 'multiple' in page.split(f'name="{name}"')[0][-200:] else (chosen[0] if chosen else "")
+    return values
+
+
+def _versions_side_by_side(page: str, yours: str, saved: str) -> bool:
+    return bool(re.search(rf'<td class="yours">{re.escape(html.escape(yours))}</td>'
+                          rf'<td class="saved">{re.escape(html.escape(saved))}</td>', page))
+
+
+# --- Note corrections ------------------------------------------------------------------------------
+
+def test_note_correction_conflict_shows_both_texts_and_reapplies(client, db, login_as, csrf):
+    volunteer = login_as("volunteer")
+    member = factories.make_member(owner=volunteer)
+    note = factories.make_note(member, volunteer, body="原文：电话联系")
+    db.session.commit()
+    url, opened, note_id = f"/members/{member.id}/notes/{note.id}", str(note.version), note.id
+    # Someone else corrects the note first (through the same service the view uses).
+    theirs = db.session.get(Note, note_id)
+    from crm.members.services import edit_note
+    edit_note(theirs, by=volunteer, body="他们的更正")
+    db.session.commit()
+    db.session.remove()
+    before = dbstate.contents()
+
+    response = client.post(url, data={"body": "我的更正", "version": opened, "csrf_token": csrf()})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Your version" in page and "Saved version" in page
+    assert _versions_side_by_side(page, "我的更正", "他们的更正")
+    assert dbstate.contents() == before  # nothing of the second edit written
+    current = str(db.session.get(Note, note_id).version)
+    assert current != opened and f'name="version" type="hidden" value="{current}"' in page.replace(
+        'type="hidden" name="version"', 'name="version" type="hidden"')
+    db.session.remove()
+
+    again = client.post(url, data={"body": "我的更正", "version": current, "csrf_token": csrf()})
+    assert again.status_code == 302
+    db.session.remove()
+    assert db.session.get(Note, note_id).body == "我的更正"
+    kept = db.session.scalars(select(NoteRevision.body).where(NoteRevision.note_id == note_id)).all()
+    assert kept == ["原文：电话联系", "他们的更正"]  # both earlier texts kept
+
+
+# --- Events -------------------------------------------------------------------------------------
+
+def test_event_edit_conflict_shows_both_versions_and_reapplies(client, db, login_as):
+    supervisor = login_as("supervisor")
+    event = make_event(supervisor.branch, capacity=20)
+    db.session.commit()
+    event_id = event.id
+    mine = _form_values(client.get(f"/events/{event_id}/edit").get_data(as_text=True))
+    assert mine["version"] == str(event.version)
+    db.session.remove()
+    theirs = db.session.get(Event, event_id)  # another organiser saves meanwhile
+    theirs.place = "工人文化宫"
+    db.session.commit()
+    db.session.remove()
+    before = dbstate.contents()
+
+    mine.update(place="湖滨公园", capacity="30")
+    response = client.post(f"/events/{event_id}/edit", data=mine)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert _versions_side_by_side(page, "湖滨公园", "工人文化宫") and _versions_side_by_side(page, "30", "20")
+    assert dbstate.contents() == before
+    reopened = _form_values(page)
+    assert reopened["place"] == "湖滨公园" and reopened["version"] == str(db.session.get(Event, event_id).version)
+    db.session.remove()
+
+    again = client.post(f"/events/{event_id}/edit", data=reopened)
+    assert again.status_code == 302
+    db.session.remove()
+    saved = db.session.get(Event, event_id)
+    assert (saved.place, saved.capacity) == ("湖滨公园", 30)
+
+
+# --- Users (administration) ---------------------------------------------------------------------
+
+def _confirm(client):
+    response = client.post("/confirm-password", data={"password": factories.PASSWORD,
+                                                      "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+
+
+def test_user_edit_conflict_shows_both_versions_and_reapplies(app, client, db, login_as):
+    login_as("admin")
+    _confirm(client)
+    target = factories.make_user("volunteer", display_name="李老师")
+    db.session.commit()
+    target_id = target.id
+    mine = {"display_name": "李红", "branch": str(target.branch_id), "roles": ["VOLUNTEER", "SUPERVISOR"],
+            "version": str(target.version), "csrf_token": csrf_token(client)}
+    # Another administrator saves first (their own session, the same view).
+    other = app.test_client()
+    other_admin = factories.make_user("admin")
+    db.session.commit()
+    assert other.post("/login", data={"username": other_admin.username, "password": factories.PASSWORD,
+                                      "csrf_token": csrf_token(other)}).status_code == 302
+    _confirm(other)
+    first = other.post(f"/admin/users/{target_id}", data={**mine, "display_name": "李梅", "roles": ["VOLUNTEER"],
+                                                          "csrf_token": csrf_token(other)})
+    assert first.status_code == 302
+    db.session.remove()
+    before = dbstate.contents()
+
+    response = client.post(f"/admin/users/{target_id}", data=mine)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert _versions_side_by_side(page, "李红", "李梅")
+    assert dbstate.contents() == before
+    current = db.session.get(User, target_id)
+    assert (current.display_name, current.roles) == ("李梅", Role.VOLUNTEER)
+    assert _form_values(page)["version"] == str(current.version) != mine["version"]
+    db.session.remove()
+
+    again = client.post(f"/admin/users/{target_id}", data={**mine, "version": _form_values(page)["version"]})
+    assert again.status_code == 302
+    db.session.remove()
+    saved = db.session.get(User, target_id)
+    assert (saved.display_name, saved.roles) == ("李红", Role.VOLUNTEER | Role.SUPERVISOR)
+
+
+def test_logins_do_not_make_an_admin_edit_stale(app, client, db, login_as):
+    login_as("admin")
+    _confirm(client)
+    target = factories.make_user("volunteer")
+    db.session.commit()
+    version = str(target.version)
+    elsewhere = app.test_client()  # the user signs in while the administrator has the form open
+    assert elsewhere.post("/login", data={"username": target.username, "password": factories.PASSWORD,
+                                          "csrf_token": csrf_token(elsewhere)}).status_code == 302
+    response = client.post(f"/admin/users/{target.id}", data={
+        "display_name": "新名字", "branch": str(target.branch_id), "roles": ["VOLUNTEER"], "version": version,
+        "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+
+
+# --- Follow-ups ---------------------------------------------------------------------------------
+
+def _followup(volunteer, member):
+    followup = create_followup(assignee=volunteer, member=member, due_on=today() + timedelta(days=1),
+                               kind=FollowUpKind.OTHER, by=volunteer, title="回访")
+    return followup
+
+
+def test_followup_completion_conflict_shows_both_outcomes_and_reapplies(client, db, login_as, csrf):
+    volunteer = login_as("volunteer")
+    member = factories.make_member(owner=volunteer)
+    followup = _followup(volunteer, member)
+    db.session.commit()
+    followup_id, opened = followup.id, str(followup.version)
+    complete_followup(db.session.get(FollowUp, followup_id), by=volunteer, outcome="已电话联系，约周六见面")
+    db.session.commit()  # a colleague completed it first
+    db.session.remove()
+    before = dbstate.contents()
+
+    response = client.post(f"/followups/{followup_id}/complete",
+                           data={"outcome": "发了微信，等回复", "version": opened, "csrf_token": csrf()})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert _versions_side_by_side(page, "发了微信，等回复", "已电话联系，约周六见面")
+    assert dbstate.contents() == before
+    reopened = _form_values(page)
+    current = db.session.get(FollowUp, followup_id).version
+    assert reopened["outcome"] == "发了微信，等回复" and reopened["version"] == str(current)
+    db.session.remove()
+
+    again = client.post(f"/followups/{followup_id}/complete",
+                        data={"outcome": reopened["outcome"], "version": reopened["version"], "csrf_token": csrf()})
+    assert again.status_code == 302
+    db.session.remove()
+    assert db.session.get(FollowUp, followup_id).outcome == "发了微信，等回复"
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "followup.complete")) == 2
+    # Not scheduled twice, not completed twice: a stale copy of the old row is still refused.
+    assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 1
+
+
+def test_followup_conflict_by_htmx_shows_in_the_row(client, db, login_as, csrf):
+    volunteer = login_as("volunteer")
+    member = factories.make_member(owner=volunteer)
+    followup = _followup(volunteer, member)
+    db.session.commit()
+    complete_followup(followup, by=volunteer, outcome="对方已联系")
+    db.session.commit()
+    response = client.post(f"/followups/{followup.id}/complete", headers={"HX-Request": "true"},
+                           data={"outcome": "我的结果", "version": "1", "csrf_token": csrf()})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422  # htmx swaps 422: the row itself shows both versions
+    assert "<html" not in page and f'id="followup-{followup.id}"' in page
+    assert _versions_side_by_side(page, "我的结果", "对方已联系")
