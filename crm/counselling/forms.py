@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.clock import today
@@ -28,6 +28,7 @@ class EmptyForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
+    version = HiddenField()  # the referral's version when the page was shown (optimistic locking)
     counsellor_id = SelectField(_l("Counsellor"), validators=[DataRequired()])
 
 
@@ -37,6 +38,7 @@ class ShareForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
+    version = HiddenField()  # the referral's version when the page was shown (optimistic locking)
     outcome = TextAreaField(_l("Outcome"), filters=STRIP,
                             validators=[DataRequired(), Length(max=2000), no_control_chars],
                             description=_l("Visible to the member's volunteer and supervisors: "

@@ -86,6 +86,9 @@ class Referral(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking (version_id_col): assigning or closing a referral changed since it was shown
+    # shows both versions (crm.conflicts); services._give moves it on in its conditional UPDATE too.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     member: Mapped[Member] = relationship()
     pairing_id: Mapped[int | None] = mapped_column(ForeignKey("pairings.id", ondelete="SET NULL"))
@@ -108,6 +111,8 @@ class Referral(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     shares: Mapped[list["CaseShare"]] = relationship(back_populates="referral", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self):
         return f"<Referral {self.id} {self.status.value}>"

@@ -63,7 +63,8 @@ def _give(referral: Referral, counsellor: User, *, only_if_queued: bool = False)
     else:
         query = query.where(or_(Referral.counsellor_id.is_(None), Referral.counsellor_id == referral.counsellor_id))
     done = db.session.execute(query.values(counsellor_id=counsellor.id, status=ReferralStatus.ACCEPTED,
-                                           accepted_at=now_utc()).execution_options(synchronize_session=False))
+                                           accepted_at=now_utc(), version=Referral.version + 1)
+                              .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         raise Refusal(_l("Someone else changed this referral a moment ago. Reload to see who has it."),
                       field="counsellor_id")

@@ -4,14 +4,17 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from crm.audit.services import record
 from crm.auth import policy
 from crm.auth.models import Role, User
+from crm.conflicts import conflict_rows
 from crm.counselling import bp, queries, services
 from crm.counselling.forms import AssignForm, CloseForm, EmptyForm, ReferralForm, SessionForm, ShareForm
 from crm.counselling.models import ConsentChannel, Risk, RiskAlert, SessionMode, Topic
+from crm.database import as_id
 from crm.errors import Refusal
 from crm.extensions import db
 from crm.members.views import get_member_for
@@ -56,16 +59,36 @@ def referral(referral_id):
     return _render_referral(referral, notes)
 
 
-def _render_referral(referral, notes=None, assign_form=None, close_form=None, share_form=None, status=200):
+def _render_referral(referral, notes=None, assign_form=None, close_form=None, share_form=None, status=200,
+                     conflict=None):
     assign_form = assign_form or AssignForm()
-    assign_form.counsellor_id.choices = [SelectChoice(str(u.id), u.display_name)
-                                         for u in queries.branch_counsellors(referral.branch_id)]
+    assign_form.counsellor_id.choices = _counsellor_choices(referral)
+    close_form = close_form or CloseForm()
+    # The forms carry the version shown; after a conflict that is the saved one, so saving again re-applies.
+    assign_form.version.data = close_form.version.data = str(referral.version)
     share_form = share_form or ShareForm()
     share_form.counsellor_id.choices = [SelectChoice(str(u.id), f"{u.display_name} · {u.branch.name}")
                                         for u in queries.share_candidates(referral, current_user)]
     return render("counselling/referral.html", referral=referral, sessions=queries.sessions(referral.id),
-                  notes=notes or {}, assign_form=assign_form, close_form=close_form or CloseForm(),
-                  share_form=share_form, button_form=EmptyForm()), status
+                  notes=notes or {}, assign_form=assign_form, close_form=close_form,
+                  share_form=share_form, button_form=EmptyForm(), conflict=conflict), status
+
+
+def _counsellor_choices(referral):
+    return [SelectChoice(str(u.id), u.display_name) for u in queries.branch_counsellors(referral.branch_id)]
+
+
+def _conflict(referral_id, form, check):
+    """Someone saved the referral since this form was shown: the page again (409) with both versions."""
+    db.session.rollback()
+    referral = get_referral_for(current_user, referral_id, check=check)
+    saved = {"counsellor_id": str(referral.counsellor_id or ""), "outcome": referral.outcome}
+    form_args = {"assign_form" if isinstance(form, AssignForm) else "close_form": form}
+    return _render_referral(referral, status=409, conflict=conflict_rows(form, saved), **form_args)
+
+
+def _stale(referral, form) -> bool:
+    return as_id(form.version.data) != referral.version
 
 
 @bp.route("/referrals/<int:referral_id>/profile")
@@ -123,15 +146,19 @@ def accept(referral_id):
 def assign(referral_id):
     referral = get_referral_for(current_user, referral_id, check=policy.can_assign_referral)
     form = AssignForm()
-    form.counsellor_id.choices = [SelectChoice(str(u.id)) for u in queries.branch_counsellors(referral.branch_id)]
+    form.counsellor_id.choices = _counsellor_choices(referral)
     if form.validate_on_submit():
         try:
+            if _stale(referral, form):
+                raise StaleDataError
             services.assign_referral(referral, db.session.get(User, int(form.counsellor_id.data)), by=current_user)
             db.session.commit()
             flash(_("Referral assigned."), "success")
             return redirect(url_for("counselling.referral", referral_id=referral.id))
         except Refusal as refusal:
             _refuse_into(form, refusal, "counsellor_id")
+        except StaleDataError:
+            return _conflict(referral_id, form, policy.can_assign_referral)
     return _render_referral(referral, assign_form=form, status=422)
 
 
@@ -140,8 +167,13 @@ def close(referral_id):
     referral = get_referral_for(current_user, referral_id, check=policy.can_close_referral)
     form = CloseForm()
     if form.validate_on_submit():
-        services.close_referral(referral, by=current_user, outcome=form.outcome.data)
-        db.session.commit()
+        try:
+            if _stale(referral, form):
+                raise StaleDataError
+            services.close_referral(referral, by=current_user, outcome=form.outcome.data)
+            db.session.commit()
+        except StaleDataError:
+            return _conflict(referral_id, form, policy.can_close_referral)
         flash(_("Referral closed."), "success")
         return redirect(url_for("counselling.referral", referral_id=referral.id))
     return _render_referral(referral, close_form=form, status=422)

@@ -89,10 +89,12 @@ def test_a_supervisor_assigns_a_referral_to_a_counsellor_of_the_branch_only(worl
     client = sign_in(world.supervisor)
     before = dbstate.contents()
     refused = client.post(f"/counselling/referrals/{world.queued.id}/assign",
-                          data={"counsellor_id": str(world.far_counsellor.id), "csrf_token": client.token})
+                          data={"counsellor_id": str(world.far_counsellor.id), "version": "1",
+                                "csrf_token": client.token})
     assert refused.status_code == 422 and dbstate.contents() == before
     response = client.post(f"/counselling/referrals/{world.queued.id}/assign",
-                           data={"counsellor_id": str(world.other_counsellor.id), "csrf_token": client.token})
+                           data={"counsellor_id": str(world.other_counsellor.id), "version": "1",
+                                  "csrf_token": client.token})
     assert response.status_code == 302
     db.session.refresh(world.queued)
     assert world.queued.counsellor_id == world.other_counsellor.id and world.queued.status is ReferralStatus.ACCEPTED
@@ -173,10 +175,10 @@ def test_acknowledging_closes_the_supervisors_follow_ups_for_the_alert(app, worl
 def test_closing_a_referral_records_the_outcome(world, sign_in):
     client = sign_in(world.author)
     refused = client.post(f"/counselling/referrals/{world.referral.id}/close",
-                          data={"outcome": "", "csrf_token": client.token})
+                          data={"outcome": "", "version": "1", "csrf_token": client.token})
     assert refused.status_code == 422
     response = client.post(f"/counselling/referrals/{world.referral.id}/close",
-                           data={"outcome": "情绪稳定，结束咨询", "csrf_token": client.token})
+                           data={"outcome": "情绪稳定，结束咨询", "version": "1", "csrf_token": client.token})
     assert response.status_code == 302
     db.session.refresh(world.referral)
     assert world.referral.status is ReferralStatus.CLOSED and world.referral.outcome == "情绪稳定，结束咨询"
