@@ -39,6 +39,7 @@ def test_referral_session_risk_alert_and_acknowledgement(db, fresh_context, shot
     panel.locator("form button[type=submit]").click()
     vol.wait_for_url(f"**/members/{member.id}**")
     expect(vol.locator("#counselling .referral")).to_have_count(1)
+    db.session.rollback()  # a new snapshot: the live server wrote in its own transaction
     referral = db.session.scalars(select(Referral).where(Referral.member_id == member.id)).one()
     assert referral.status is ReferralStatus.OPEN
 
@@ -77,7 +78,7 @@ def test_referral_session_risk_alert_and_acknowledgement(db, fresh_context, shot
     expect(sup.locator("form[action*='/acknowledge']")).to_have_count(0)
     expect(sup.locator(".risk-banner")).to_have_count(0)
     shot(sup, "acknowledged")
-    db.session.expire_all()
+    db.session.rollback()  # a new snapshot: the live server wrote in its own transaction
     alert = db.session.scalars(select(RiskAlert)).one()
     assert alert.acknowledged_by_id == supervisor.id and alert.acknowledged_at is not None
 

@@ -58,6 +58,6 @@ def test_volunteer_goes_from_suggestion_to_proposal(app, db, fresh_context, shot
     cards.first.locator("button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/pairings/\d+$"))
     shot(page, "proposed")
-    db.session.expire_all()
+    db.session.rollback()  # a new snapshot: the live server wrote in its own transaction
     pairing = db.session.scalars(select(Pairing)).one()
     assert pairing.source is Source.SUGGESTION and pairing.involves(best) and pairing.involves(member)

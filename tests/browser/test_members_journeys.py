@@ -30,12 +30,12 @@ def assert_no_reload(page):
 
 
 def note_count(db, member) -> int:
-    db.session.expire_all()
+    db.session.rollback()  # a new snapshot: the live server wrote in its own transaction
     return db.session.scalar(select(func.count()).select_from(Note).where(Note.member_id == member.id))
 
 
 def owner_of(db, member):
-    db.session.expire_all()
+    db.session.rollback()  # a new snapshot: the live server wrote in its own transaction
     return db.session.scalar(select(Member.owner_id).where(Member.id == member.id))
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 
 def stage_of(db, pairing_id):
-    db.session.expire_all()
+    db.session.rollback()  # a new snapshot: the live server wrote in its own transaction
     return db.session.get(Pairing, pairing_id).stage
 
 
@@ -38,6 +38,7 @@ def test_two_volunteers_take_a_pairing_from_proposal_to_dating(db, fresh_context
     shot(first, "candidates")
     candidate.locator("button[type=submit]").click()
     first.wait_for_url("**/pairings/*")
+    db.session.rollback()  # a new snapshot: the live server wrote in its own transaction
     pairing = db.session.scalars(select(Pairing)).one()
     assert pairing.stage is Stage.AWAITING_CONSENT
     expect(first.locator("#pipeline")).not_to_contain_text("孙雅婷")
