@@ -72,6 +72,12 @@ class Config:
     # Public self-registration (crm.intake): submissions per IP address per INTAKE_RATE_SECONDS (crm.throttle).
     INTAKE_RATE_LIMIT = 10
     INTAKE_RATE_SECONDS = 3600
+    # Members signing themselves up for an event (crm.events public page): attempts (sign-up or cancel)
+    # per IP address and per phone number per EVENT_SELF_RATE_SECONDS (crm.throttle). The phone limit
+    # keeps the last 4 ID characters from being guessed; the IP limit allows a union hall behind one NAT.
+    EVENT_SELF_RATE_LIMIT = 60
+    EVENT_SELF_PHONE_LIMIT = 6
+    EVENT_SELF_RATE_SECONDS = 3600
     # Member photos (crm.privacy.photos): stored outside static/, served only through a permission check.
     # Relative paths are inside the instance folder. Uploads above PHOTO_MAX_BYTES or PHOTO_MAX_PIXELS
     # (decoded width x height: decompression bombs) are refused; kept photos are re-encoded as JPEG

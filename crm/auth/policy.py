@@ -89,6 +89,11 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "events.report": CASEWORK,
     "events.cards": CASEWORK,
     "events.badges": CASEWORK,
+    # Members sign themselves up (or cancel) on the public page of an open event: the random token in the URL
+    # finds the event; they identify with their phone and the last 4 ID characters (rate-limited).
+    "events.join": PUBLIC,
+    "events.join_cancel": PUBLIC,
+    "events.join_done": PUBLIC,
     # Intake (crm.intake): the application form is public (rate-limited per IP, honeypot); the queue and
     # the roster import are for supervisors (own branch, can_decide_application) and admins.
     "intake.apply": PUBLIC,

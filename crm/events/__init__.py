@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
-from crm.events import views  # noqa: E402,F401
+from crm.events import public_views, views  # noqa: E402,F401

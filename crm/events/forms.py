@@ -15,11 +15,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from crm.events.models import EventStatus
 from crm.members import vocab
-from crm.members.forms import STRIP, TEXT
+from crm.members.forms import STRIP, TEXT, WIDTH
+from crm.validators import mainland_mobile
 
 FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -111,3 +112,40 @@ class ChoicesForm(FlaskForm):
             parse_badges(field.data)
         except ValueError:
             raise ValidationError(_l("Enter badge numbers only, separated by spaces or commas.")) from None
+
+
+def _upper(value):
+    return value.upper() if isinstance(value, str) else value
+
+
+def _phone(id_):
+    return StringField(_l("Mobile phone"), filters=WIDTH, id=id_,
+                       validators=[DataRequired(), Length(max=11), mainland_mobile],
+                       description=_l("The number your union volunteer has for you."))
+
+
+def _id_last4(id_):
+    return StringField(_l("Last 4 characters of your ID number"), filters=[*WIDTH, _upper], id=id_,
+                       validators=[DataRequired(), Length(min=4, max=4),
+                                   Regexp(r"^[0-9]{3}[0-9X]$", message=_l("Enter 4 digits (the last may be X)."))])
+
+
+def _honeypot(id_):
+    # Hidden from people by CSS (.hp), filled in by form-filling robots.
+    return StringField(_l("Leave this field empty"), id=id_, validators=[Optional()])
+
+
+class SelfSignupForm(FlaskForm):
+    """A member signing up on the public event page: who they are, by two things they know."""
+
+    phone = _phone("phone")
+    id_last4 = _id_last4("id_last4")
+    website = _honeypot("website")
+
+
+class SelfCancelForm(FlaskForm):
+    """The same questions for cancelling, in a second form on the same page (its own element ids)."""
+
+    phone = _phone("cancel-phone")
+    id_last4 = _id_last4("cancel-id_last4")
+    website = _honeypot("cancel-website")

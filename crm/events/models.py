@@ -5,6 +5,7 @@ the database keeps what must never break: one registration per member and event,
 chooser and chosen, and a capacity and quota that make sense.
 """
 
+import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -56,6 +57,22 @@ event_hosts = Table(
 )
 
 
+class RegistrationChannel(LabelledEnum):
+    """Who made a sign-up: a volunteer for their member, or the member on the public event page."""
+
+    VOLUNTEER = "volunteer"
+    SELF = "self"
+
+    @classmethod
+    def _labels(cls):
+        return {"volunteer": _l("By a volunteer"), "self": _l("By the member")}
+
+
+def new_public_token() -> str:
+    """The event's public sign-up address part: random, so event ids cannot be walked."""
+    return secrets.token_urlsafe(16)
+
+
 class Event(db.Model):
     __tablename__ = "events"
     __table_args__ = (
@@ -86,6 +103,8 @@ class Event(db.Model):
     age_min: Mapped[int | None]
     age_max: Mapped[int | None]
     status: Mapped[EventStatus] = mapped_column(enum_type(EventStatus), default=EventStatus.PLANNED)
+    # The public sign-up page /events/join/<public_token> (members sign themselves up while open).
+    public_token: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_token)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
@@ -111,6 +130,7 @@ class EventRegistration(db.Model):
         UniqueConstraint("event_id", "badge_number", name="uq_event_registrations_badge"),
         CheckConstraint("badge_number > 0", name="badge_number_positive"),
         CheckConstraint(values_check("status", RegistrationStatus), name="status_known"),
+        CheckConstraint(values_check("channel", RegistrationChannel), name="channel_known"),
         Index("ix_event_registrations_event_status", "event_id", "status"),
         Index("ix_event_registrations_member", "member_id"),
     )
@@ -126,6 +146,9 @@ class EventRegistration(db.Model):
     badge_number: Mapped[int]
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
+    # "self": the member signed up on the public page (registered_by is then None).
+    channel: Mapped[RegistrationChannel] = mapped_column(enum_type(RegistrationChannel),
+                                                         default=RegistrationChannel.VOLUNTEER)
     registered_at: Mapped[datetime] = mapped_column(default=now_utc)
     # Order on the waiting list (smaller = earlier); kept after promotion for the record.
     waitlist_position: Mapped[int | None]

@@ -27,6 +27,7 @@ from crm.events.models import (
     EventChoice,
     EventRegistration,
     EventStatus,
+    RegistrationChannel,
     RegistrationStatus,
 )
 from crm.extensions import db
@@ -224,6 +225,11 @@ def register(event: Event, member: Member, by) -> EventRegistration:
     """Sign ``member`` up: a place if one is free within the quota, else the waiting list."""
     if not policy.can_register_member(by, member):
         raise Refusal(_l("You can only sign up members you look after."), field="member_id")
+    return _sign_up(event, member, by, RegistrationChannel.VOLUNTEER)
+
+
+def _sign_up(event: Event, member: Member, by, channel: RegistrationChannel) -> EventRegistration:
+    """THE sign-up path of both channels (``by`` None: the member on the public page)."""
     event = lock_event(event.id)
     at = now_utc()
     refusal = signup_refusal(event, at) or eligibility_refusal(event, member)
@@ -240,14 +246,16 @@ def register(event: Event, member: Member, by) -> EventRegistration:
                                          badge_number=_next(EventRegistration.badge_number, event.id))
         db.session.add(registration)
     registration.status = status
-    registration.registered_by_id = by.id
+    registration.registered_by_id = by.id if by is not None else None
+    registration.channel = channel
     registration.registered_at = at
     registration.cancelled_at = None
     registration.waitlist_position = (_next(EventRegistration.waitlist_position, event.id)
                                       if status is RegistrationStatus.WAITLISTED else None)
     db.session.flush()
-    record(by, "event.register", registration, event=event.id, member=member.id, status=status.value)
-    log.info("member %s %s for event %s by %r", member.id, status.value, event.id, by)
+    record(by, "event.register", registration, event=event.id, member=member.id, status=status.value,
+           channel=channel.value)
+    log.info("member %s %s for event %s by %r (%s)", member.id, status.value, event.id, by, channel.value)
     return registration
 
 
@@ -255,6 +263,11 @@ def cancel_registration(registration: EventRegistration, by) -> list[EventRegist
     """Cancel a sign-up; a freed place goes to the waiting list in order. Returns the promoted."""
     if not policy.can_register_member(by, registration.member):
         raise Refusal(_l("You can only cancel sign-ups of members you look after."), field="member_id")
+    return _cancel(registration, by)
+
+
+def _cancel(registration: EventRegistration, by) -> list[EventRegistration]:
+    """THE cancellation path of both channels (``by`` None: the member on the public page)."""
     event = lock_event(registration.event_id)
     db.session.refresh(registration)
     if registration.status not in (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED):
@@ -265,9 +278,63 @@ def cancel_registration(registration: EventRegistration, by) -> list[EventRegist
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now_utc()
     db.session.flush()
+    channel = RegistrationChannel.VOLUNTEER if by is not None else RegistrationChannel.SELF
     record(by, "event.cancel_registration", registration, event=event.id, member=registration.member_id,
-           old=old.value)
+           old=old.value, channel=channel.value)
     return _promote(event, by)
+
+
+# --- Members signing themselves up (the public event page) ----------------------------------------
+
+def find_self(phone: str, id_last4: str) -> Member | None:
+    """The one active, verified member with this mobile number and these last 4 ID characters, or None
+    (also when nothing, or more than one member, matches: the caller never says which)."""
+    phone, id_last4 = (phone or "").strip(), (id_last4 or "").strip().upper()
+    if len(phone) != 11 or not phone.isascii() or not phone.isdigit() or len(id_last4) != 4:
+        return None
+    found = db.session.scalars(select(Member).where(
+        Member.phone_last4 == phone[-4:], Member.phone == phone, Member.id_last4 == id_last4,
+        Member.status == MemberStatus.ACTIVE, Member.erased_at.is_(None)).limit(2)).all()
+    if len(found) != 1 or not found[0].is_verified:
+        return None
+    return found[0]
+
+
+def registration_of(event: Event, member: Member) -> EventRegistration | None:
+    return db.session.scalars(select(EventRegistration).where(
+        EventRegistration.event_id == event.id, EventRegistration.member_id == member.id)).first()
+
+
+def self_register(event: Event, member: Member) -> tuple[EventRegistration, bool]:
+    """The member signs up on the public page, through the same rule as a volunteer's sign-up.
+    Returns (registration, False) without writing when they already hold a place or wait for one."""
+    registration = registration_of(event, member)
+    if registration is not None and registration.status is not RegistrationStatus.CANCELLED:
+        return registration, False
+    return _sign_up(event, member, None, RegistrationChannel.SELF), True
+
+
+def self_cancel(event: Event, member: Member) -> EventRegistration:
+    """The member cancels their own sign-up; the waiting list moves up as for any cancellation."""
+    registration = registration_of(event, member)
+    if registration is None or registration.status not in (RegistrationStatus.REGISTERED,
+                                                           RegistrationStatus.WAITLISTED):
+        raise Refusal(_l("You have no sign-up for this event that can be cancelled."), field="phone")
+    _cancel(registration, None)
+    return registration
+
+
+def waiting_place(registration: EventRegistration) -> int | None:
+    """Where a waitlisted registration stands now (1 = next), or None."""
+    if registration.status is not RegistrationStatus.WAITLISTED:
+        return None
+    ahead = db.session.scalar(select(func.count()).select_from(EventRegistration).where(
+        EventRegistration.event_id == registration.event_id,
+        EventRegistration.status == RegistrationStatus.WAITLISTED,
+        (EventRegistration.waitlist_position < registration.waitlist_position)
+        | ((EventRegistration.waitlist_position == registration.waitlist_position)
+           & (EventRegistration.id < registration.id))))
+    return ahead + 1
 
 
 def _promote(event: Event, by) -> list[EventRegistration]:

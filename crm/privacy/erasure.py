@@ -82,7 +82,7 @@ COLUMNS = {
     "member_consents": {"text_version": KEPT, "comment": ERASED},
     "intake_applications": "deleted",
     "pairings": {}, "pairing_consents": {}, "case_shares": {}, "risk_alerts": {}, "risk_alert_followups": {},
-    "event_registrations": {}, "event_choices": {},
+    "event_registrations": {"channel": KEPT}, "event_choices": {},
 }
 
 #: Member fields emptied on erasure, with the value they get (NOT NULL strings get "").

@@ -53,7 +53,8 @@ class Scene:
         else:
             event = make_event(self.branch)
             registration = event_services.register(event, self.spare, self.user)
-            known |= {"event_id": event.id, "registration_id": registration.id}
+            known |= {"event_id": event.id, "registration_id": registration.id,
+                      "public_token": event.public_token}
         try:
             from crm.intake import services as intake_services
             from crm.intake.forms import ApplicationForm
