@@ -4,7 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import DateField, HiddenField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
@@ -48,6 +48,7 @@ class YearForm(FlaskForm):
 
 
 class CapacityForm(FlaskForm):
+    version = HiddenField()  # the user record's version when the form was shown (optimistic locking, crm.admin)
     max_caseload = IntegerField(_l("Maximum caseload"), validators=[Optional(), NumberRange(min=0, max=1000)],
                                 description=_l("Open case files this volunteer can look after. Empty: no limit."))
 

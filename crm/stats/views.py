@@ -4,11 +4,15 @@ annual report and volunteers' capacity."""
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
+from crm.admin.services import claim_version
 from crm.audit.services import record
 from crm.auth.models import Role, User
 from crm.auth.reauth import password_confirmation_required, password_recently_confirmed
 from crm.clock import today
+from crm.conflicts import conflict_rows
+from crm.database import as_id
 from crm.extensions import db
 from crm.stats import bp, definitions, exports, services
 from crm.stats.definitions import Period
@@ -107,6 +111,13 @@ def capacity(user_id):
         abort(404)
     form = CapacityForm(obj=user) if request.method == "GET" else CapacityForm()
     if form.validate_on_submit():
+        try:
+            claim_version(user, as_id(form.version.data) or 0)  # the users row's admin-edit version moves on
+        except StaleDataError:  # changed since the form was shown: both versions, nothing written
+            db.session.rollback()
+            rows = conflict_rows(form, {"max_caseload": user.max_caseload})
+            form.version.data = str(user.version)  # saving again re-applies this capacity over the saved one
+            return render("stats/capacity.html", form=form, volunteer=user, conflict=rows), 409
         old = user.max_caseload
         user.max_caseload = form.max_caseload.data
         record(current_user, "user.capacity", user, old=old, new=user.max_caseload)

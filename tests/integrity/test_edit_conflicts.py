@@ -226,3 +226,28 @@ def test_followup_conflict_by_htmx_shows_in_the_row(client, db, login_as, csrf):
     assert response.status_code == 422  # htmx swaps 422: the row itself shows both versions
     assert "<html" not in page and f'id="followup-{followup.id}"' in page
     assert _versions_side_by_side(page, "我的结果", "对方已联系")
+
+
+# --- A volunteer's capacity (crm.stats; the same users row and version as the admin edit) ----------
+
+def test_capacity_conflict_shows_both_numbers_and_reapplies(app, client, db, login_as, csrf):
+    login_as("admin")
+    volunteer = factories.make_user("volunteer", max_caseload=40)
+    db.session.commit()
+    volunteer_id = volunteer.id
+    shown = _form_values(client.get(f"/stats/capacity/{volunteer_id}").get_data(as_text=True))
+    assert shown["version"] == "1" and shown["max_caseload"] == "40"
+    first = client.post(f"/stats/capacity/{volunteer_id}", data={**shown, "max_caseload": "50"})
+    assert first.status_code == 302  # someone saved 50 meanwhile
+    db.session.remove()
+    before = dbstate.contents()
+
+    response = client.post(f"/stats/capacity/{volunteer_id}", data={**shown, "max_caseload": "25"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and _versions_side_by_side(page, "25", "50")
+    assert dbstate.contents() == before
+    reopened = _form_values(page)
+    assert reopened["max_caseload"] == "25" and reopened["version"] == "2"
+    assert client.post(f"/stats/capacity/{volunteer_id}", data=reopened).status_code == 302
+    db.session.remove()
+    assert db.session.get(User, volunteer_id).max_caseload == 25

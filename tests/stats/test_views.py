@@ -164,11 +164,13 @@ def test_annual_report_pdf(s, client, login_as, csrf):
 
 def test_admin_sets_capacity(s, client, login_as, csrf):
     login_as("admin")
-    response = client.post(f"/stats/capacity/{s.vol_a.id}", data={"max_caseload": "", "csrf_token": csrf()})
+    response = client.post(f"/stats/capacity/{s.vol_a.id}", data={"max_caseload": "", "version": "1",
+                                                                   "csrf_token": csrf()})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, s.vol_a.id).max_caseload is None
-    bad = client.post(f"/stats/capacity/{s.vol_a.id}", data={"max_caseload": "-4", "csrf_token": csrf()})
+    bad = client.post(f"/stats/capacity/{s.vol_a.id}", data={"max_caseload": "-4", "version": "2",
+                                                              "csrf_token": csrf()})
     assert bad.status_code == 422 and 'id="max_caseload-error"' in bad.get_data(as_text=True)
     assert client.get(f"/stats/capacity/{s.counsellor.id}").status_code == 404
     entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "user.capacity"))
