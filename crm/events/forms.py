@@ -106,6 +106,7 @@ class ChoicesForm(FlaskForm):
     badges = StringField(_l("Numbers chosen"), filters=STRIP, validators=[Length(max=200), *TEXT],
                          description=_l("The badge numbers on the member's choice card, separated by spaces "
                                         "or commas. Leave empty for none."))
+    version = HiddenField()  # optimistic locking: the registration's choices_version the form was opened on
 
     def validate_badges(self, field):
         try:

@@ -156,6 +156,8 @@ class EventRegistration(db.Model):
     checked_in_at: Mapped[datetime | None]
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     checked_in_by: Mapped[User | None] = relationship(foreign_keys=[checked_in_by_id])
+    # Optimistic locking of this attendee's choices (the choices page): raised by each save of the choices.
+    choices_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     def __repr__(self):
         return f"<EventRegistration {self.event_id}/{self.member_id} {self.status.value}>"

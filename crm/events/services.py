@@ -16,6 +16,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
 from crm.auth import policy
@@ -417,13 +418,17 @@ def choices_of(event: Event, chooser: Member) -> list[EventChoice]:
 
 
 def set_choices(event: Event, chooser_reg: EventRegistration, badge_numbers: list[int], by,
-                max_choices: int) -> list:
+                max_choices: int, version: int | str | None = None) -> list:
     """Record the members ``chooser`` would like to meet (by badge number). Choices that meet a
-    choice of the other side become introductions. Returns the pairings made or found."""
+    choice of the other side become introductions. Returns the pairings made or found.
+
+    ``version``: the ``choices_version`` the form was opened on; if the choices were saved since, raises
+    StaleDataError and writes nothing (None: no check, for the demo data and tests)."""
     chooser = chooser_reg.member
     if not policy.can_enter_choices(by, event, chooser):
         raise Refusal(_l("You can only enter the choices of members you look after."), field="badges")
     event = lock_event(event.id)
+    _claim_choices_version(chooser_reg, version)
     if event.status is not EventStatus.HELD:
         raise Refusal(_l("Choices are entered after the event has been marked as held."), field="badges")
     if chooser_reg.status is not RegistrationStatus.ATTENDED:
@@ -459,6 +464,19 @@ def set_choices(event: Event, chooser_reg: EventRegistration, badge_numbers: lis
     # The audit entry names the chooser only: who was chosen stays with the chooser's side.
     record(by, "event.choices", chooser_reg, event=event.id, member=chooser.id, count=len(chosen))
     return _convert_mutual(event, chooser, by)
+
+
+def _claim_choices_version(reg: EventRegistration, version) -> None:
+    """Raise the attendee's choices version, only if it still is ``version`` (one atomic UPDATE, so that of
+    two saves opened on the same version exactly one wins, whatever the timing)."""
+    stmt = update(EventRegistration).where(EventRegistration.id == reg.id).values(
+        choices_version=EventRegistration.choices_version + 1).execution_options(synchronize_session=False)
+    if version is not None:
+        expected = int(version) if str(version).isdigit() and len(str(version)) < 10 else -1
+        stmt = stmt.where(EventRegistration.choices_version == expected)
+    if db.session.execute(stmt).rowcount != 1:
+        raise StaleDataError(f"choices of registration {reg.id} were saved meanwhile")
+    db.session.expire(reg, ["choices_version"])
 
 
 def _convert_mutual(event: Event, chooser: Member, by) -> list:

@@ -254,13 +254,12 @@ def choices(event_id, registration_id):
     reg = _registration(event, registration_id)
     if not policy.can_enter_choices(current_user, event, reg.member):
         abort(404)
-    current = services.choices_of(event, reg.member)
     form = ChoicesForm() if request.method == "POST" else ChoicesForm(
-        badges=" ".join(str(n) for n in _badges_of(event, [c.chosen_id for c in current])))
+        badges=_saved_badges(event, reg), version=str(reg.choices_version))
     if form.validate_on_submit():
         try:
             made = services.set_choices(event, reg, parse_badges(form.badges.data), current_user,
-                                        current_app.config["EVENT_MAX_CHOICES"])
+                                        current_app.config["EVENT_MAX_CHOICES"], version=form.version.data or "")
             db.session.commit()
             flash(_("Choices saved.") + (" " + _("Mutual choices became introductions: %(refs)s",
                                                   refs=", ".join(p.reference for p in made)) if made else ""),
@@ -271,9 +270,22 @@ def choices(event_id, registration_id):
             event = get_event(event_id)
             reg = _registration(event, registration_id)
             form.badges.errors.append(str(refusal.message))
+        except StaleDataError:  # saved by someone else since the form was opened: show both, write nothing
+            db.session.rollback()
+            event = get_event(event_id)
+            reg = _registration(event, registration_id)
+            rows = conflict_rows(form, {"badges": _saved_badges(event, reg)})
+            form.version.data = str(reg.choices_version)  # saving again re-applies this version over the saved one
+            return render("events/choices.html", event=event, reg=reg, form=form, conflict=rows,
+                          chosen=_chosen_view(event, services.choices_of(event, reg.member))), 409
     return render("events/choices.html", event=event, reg=reg, form=form,
                   chosen=_chosen_view(event, services.choices_of(event, reg.member))), \
         (422 if request.method == "POST" else 200)
+
+
+def _saved_badges(event, reg) -> str:
+    """The attendee's stored choices as the form shows them (also the "saved version" of a conflict)."""
+    return " ".join(str(n) for n in _badges_of(event, [c.chosen_id for c in services.choices_of(event, reg.member)]))
 
 
 def _badges_of(event, member_ids):

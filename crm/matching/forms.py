@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FloatField, IntegerField, SelectField
+from wtforms import FloatField, HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from crm.members import vocab
@@ -43,6 +43,8 @@ class WeightsForm(FlaskForm):
                       description=_l("Closeness to the middle of the preferred age and height."))
     distance = FloatField(_l("Distance"), validators=[InputRequired(), NumberRange(min=0, max=10)],
                           description=_l("Same district, same city, or further."))
+
+    version = HiddenField()  # optimistic locking: the branch's weights version the form was opened on
 
     WEIGHT_FIELDS = ("interests", "values", "life_goals", "soft", "distance")
 

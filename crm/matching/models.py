@@ -18,6 +18,10 @@ class MatchingSettings(db.Model):
     weights: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Optimistic locking of the weights page (0 in the form: the branch had no settings row yet).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def as_weights(self) -> Weights:

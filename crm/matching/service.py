@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
 from crm.extensions import db
@@ -154,14 +156,26 @@ def branch_weights(branch_id: int) -> Weights:
     return settings.as_weights if settings is not None else DEFAULT_WEIGHTS
 
 
-def save_branch_weights(branch, weights: Weights, by) -> None:
+def branch_weights_version(branch_id: int) -> int:
+    """The version of the branch's weights for optimistic locking (0: never set, the defaults apply)."""
+    return db.session.scalar(select(MatchingSettings.version).where(MatchingSettings.branch_id == branch_id)) or 0
+
+
+def save_branch_weights(branch, weights: Weights, by, version: int | str | None = None) -> None:
+    """Store the branch's weights. ``version``: the one the form was opened on (branch_weights_version); if
+    the weights were saved since, raises StaleDataError and writes nothing (None: no check)."""
     settings = db.session.scalar(select(MatchingSettings).where(MatchingSettings.branch_id == branch.id))
+    if version is not None and str(version) != str(settings.version if settings is not None else 0):
+        raise StaleDataError(f"matching weights of branch {branch.id} were saved meanwhile")
     if settings is None:
         settings = MatchingSettings(branch_id=branch.id)
         db.session.add(settings)
     old = settings.weights or {}
     settings.weights, settings.updated_by_id = weights.as_dict(), by.id
-    db.session.flush()
+    try:
+        db.session.flush()  # an UPDATE checks the version again (version_id_col)
+    except IntegrityError as error:  # both saved the first weights of the branch at once: the other one won
+        raise StaleDataError(f"matching weights of branch {branch.id} were saved meanwhile") from error
     record(by, "matching.weights", branch, old=old, new=weights.as_dict())
     log.info("matching weights of %r set by %r", branch, by)
 

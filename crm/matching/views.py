@@ -7,10 +7,12 @@ imports without Flask.
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from crm.auth import policy
 from crm.auth.models import Branch
+from crm.conflicts import conflict_rows
 from crm.database import as_id
 from crm.extensions import db
 from crm.matching import messages, service
@@ -69,13 +71,22 @@ def weights():
         return render("matching/weights.html", form=None, defaults=Weights())
     branch_id = as_id(request.values.get("branch_id")) or branches[0].id
     current = service.branch_weights(branch_id)
-    form = WeightsForm(data={"branch_id": branch_id, **current.as_dict()})
+    form = WeightsForm(data={"branch_id": branch_id, **current.as_dict(),
+                             "version": str(service.branch_weights_version(branch_id))})
     form.branch_id.choices = [SelectChoice(b.id, b.name) for b in branches]
     if form.validate_on_submit():
         branch = db.session.get(Branch, form.branch_id.data)
-        service.save_branch_weights(branch, Weights(**{n: form[n].data for n in WeightsForm.WEIGHT_FIELDS}),
-                                    current_user)
-        db.session.commit()
-        flash(_("Weights saved for %(branch)s.", branch=branch.name), "success")
-        return redirect(url_for("matching.weights", branch_id=branch.id))
+        try:
+            # The posted version only: a POST without one must not fall back to the current version.
+            service.save_branch_weights(branch, Weights(**{n: form[n].data for n in WeightsForm.WEIGHT_FIELDS}),
+                                        current_user, version=request.form.get("version", ""))
+            db.session.commit()
+            flash(_("Weights saved for %(branch)s.", branch=branch.name), "success")
+            return redirect(url_for("matching.weights", branch_id=branch.id))
+        except StaleDataError:  # saved by someone else since the form was opened: show both, write nothing
+            db.session.rollback()
+            rows = conflict_rows(form, service.branch_weights(branch.id).as_dict())
+            form.version.data = str(service.branch_weights_version(branch.id))  # saving again re-applies
+            return render("matching/weights.html", form=form, defaults=Weights(), conflict=rows,
+                          conflict_branch=branch.id), 409
     return render("matching/weights.html", form=form, defaults=Weights()), (422 if form.errors else 200)

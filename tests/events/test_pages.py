@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from crm import extensions
 from crm.clock import now_utc
 from crm.events import services
 from crm.events.models import Event, EventChoice, EventRegistration, RegistrationStatus
@@ -42,8 +43,10 @@ def held_event(db):
 
 def _enter(client, csrf, scene, who, badges):
     reg = scene["regs"][who]
+    version = extensions.db.session.scalar(
+        select(EventRegistration.choices_version).where(EventRegistration.id == reg.id))
     return client.post(f"/events/{scene['event'].id}/choices/{reg.id}",
-                       data={"csrf_token": csrf(), "badges": badges})
+                       data={"csrf_token": csrf(), "badges": badges, "version": str(version)})
 
 
 def test_mutual_choice_becomes_one_introduction_and_one_sided_stays_private(client, login_as, csrf, held_event, db):

@@ -251,3 +251,126 @@ def test_capacity_conflict_shows_both_numbers_and_reapplies(app, client, db, log
     assert client.post(f"/stats/capacity/{volunteer_id}", data=reopened).status_code == 302
     db.session.remove()
     assert db.session.get(User, volunteer_id).max_caseload == 25
+
+
+# --- An attendee's choices at an event (crm.events; EventRegistration.choices_version) --------------
+
+def _signed_in(app, user):
+    """A second browser: its own test client and session, signed in as ``user``."""
+    other = app.test_client()
+    response = other.post("/login", data={"username": user.username, "password": factories.PASSWORD,
+                                          "csrf_token": csrf_token(other)})
+    assert response.status_code == 302
+    return other
+
+
+def test_choices_conflict_shows_both_versions_and_reapplies(app, client, db, login_as):
+    from crm.clock import now_utc
+    from crm.events import services as events
+    from crm.events.models import EventChoice, EventRegistration
+    from crm.members.models import Gender
+
+    supervisor = factories.make_user("supervisor")
+    volunteer = login_as(factories.make_user("volunteer", branch=supervisor.branch))
+    event = make_event(supervisor.branch, starts_at=now_utc() - timedelta(hours=3),
+                       ends_at=now_utc() - timedelta(hours=1))
+    people = [factories.make_member(owner=volunteer, name=name, gender=gender) for name, gender in
+              (("李安", Gender.FEMALE), ("赵凯", Gender.MALE), ("钱丹", Gender.MALE))]
+    regs = [events.register(event, member, volunteer) for member in people]
+    for reg in regs:
+        events.check_in(reg, supervisor)
+    events.mark_held(event, supervisor)
+    db.session.commit()
+    url = f"/events/{event.id}/choices/{regs[0].id}"
+    carl, dan, ann_id, dan_id = str(regs[1].badge_number), str(regs[2].badge_number), people[0].id, people[2].id
+    reg_id = regs[0].id
+    other = _signed_in(app, supervisor)  # two people open Ann's choice card at once
+    mine = _form_values(client.get(url).get_data(as_text=True))
+    theirs = _form_values(other.get(url).get_data(as_text=True))
+    assert mine["version"] == theirs["version"] == "1" and mine["badges"] == ""
+    assert other.post(url, data={**theirs, "badges": carl}).status_code == 302  # the supervisor saves first
+    db.session.remove()
+    before = dbstate.contents()
+
+    response = client.post(url, data={**mine, "badges": dan})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Your version" in page and _versions_side_by_side(page, dan, carl)
+    assert dbstate.contents() == before  # nothing of the second save written
+    reopened = _form_values(page)
+    assert reopened["badges"] == dan and reopened["version"] == "2"
+    assert client.post(url, data={**mine, "badges": ""}).status_code == 409  # a stale save stays refused
+
+    assert client.post(url, data=reopened).status_code == 302  # saving again re-applies
+    db.session.remove()
+    chosen = db.session.scalars(select(EventChoice.chosen_id).where(EventChoice.chooser_id == ann_id)).all()
+    assert chosen == [dan_id]
+    assert db.session.get(EventRegistration, reg_id).choices_version == 3
+
+
+def test_choices_save_without_a_version_writes_nothing(client, db, login_as):
+    from crm.clock import now_utc
+    from crm.events import services as events
+    from crm.members.models import Gender
+
+    volunteer = login_as("volunteer")
+    event = make_event(volunteer.branch, starts_at=now_utc() - timedelta(hours=3),
+                       ends_at=now_utc() - timedelta(hours=1))
+    regs = [events.register(event, factories.make_member(owner=volunteer, gender=g), volunteer)
+            for g in (Gender.FEMALE, Gender.MALE)]
+    for reg in regs:
+        events.check_in(reg, volunteer)
+    events.mark_held(event, factories.make_user("supervisor", branch=volunteer.branch))
+    db.session.commit()
+    url, badge = f"/events/{event.id}/choices/{regs[0].id}", str(regs[1].badge_number)
+    page = client.get(url).get_data(as_text=True)
+    data = {k: v for k, v in _form_values(page).items() if k != "version"}
+    db.session.remove()
+    before = dbstate.contents()
+    assert client.post(url, data={**data, "badges": badge}).status_code == 409
+    assert dbstate.contents() == before
+
+
+# --- Matching weights per branch (crm.matching; MatchingSettings.version) ---------------------------
+
+def _weights_form(branch_id, page: str) -> dict:
+    return {**_form_values(page), "branch_id": str(branch_id)}  # (the branch select: option selected first)
+
+
+def test_weights_conflict_shows_both_versions_and_reapplies(app, client, db, login_as):
+    from crm.matching import service as matching
+    from crm.matching.models import MatchingSettings
+
+    matching.reset()
+    admin = login_as("admin")
+    branch_id = admin.branch_id
+    other = _signed_in(app, factories.make_user("admin", branch=admin.branch))
+    url = f"/matching/weights?branch_id={branch_id}"
+    mine = _weights_form(branch_id, client.get(url).get_data(as_text=True))
+    theirs = _weights_form(branch_id, other.get(url).get_data(as_text=True))
+    assert mine["version"] == theirs["version"] == "0"  # never set: the defaults
+    assert other.post("/matching/weights", data={**theirs, "interests": "7"}).status_code == 302
+    db.session.remove()
+    before = dbstate.contents()
+
+    response = client.post("/matching/weights", data={**mine, "interests": "2", "distance": "9"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert _versions_side_by_side(page, "2.0", "7.0")
+    assert _versions_side_by_side(page, "9.0", mine["distance"])  # the default, as the page showed it
+    assert dbstate.contents() == before  # nothing of the second save written
+    reopened = _weights_form(branch_id, page)
+    assert reopened["interests"] == "2" and reopened["version"] == "1"  # their typed value kept
+    # The other admin saves once more: the reopened form is stale again and is refused again.
+    again = _weights_form(branch_id, other.get(url).get_data(as_text=True))
+    assert other.post("/matching/weights", data={**again, "soft": "3"}).status_code == 302
+    assert client.post("/matching/weights", data=reopened).status_code == 409
+    db.session.remove()
+
+    reopened = _weights_form(branch_id, client.post("/matching/weights", data=reopened).get_data(as_text=True))
+    assert reopened["version"] == "2"
+    assert client.post("/matching/weights", data=reopened).status_code == 302  # saving again re-applies
+    db.session.remove()
+    saved = db.session.scalar(select(MatchingSettings).where(MatchingSettings.branch_id == branch_id))
+    assert (saved.weights["interests"], saved.weights["distance"], saved.version) == (2.0, 9.0, 3)
+    matching.reset()

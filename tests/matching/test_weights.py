@@ -19,7 +19,8 @@ def fresh_cache():
 
 
 def _form(csrf, branch, **weights):
-    return {"csrf_token": csrf(), "branch_id": branch.id, **Weights().as_dict(), **weights}
+    return {"csrf_token": csrf(), "branch_id": branch.id, **Weights().as_dict(),
+            "version": str(service.branch_weights_version(branch.id)), **weights}
 
 
 def test_admin_sets_a_branchs_weights_and_suggestions_use_them(client, login_as, csrf, app):
