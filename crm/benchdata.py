@@ -528,7 +528,7 @@ class Generator:
             events.append((eid, 1, rng.choice(titles), None, w.ts(starts), w.ts(starts + timedelta(hours=3)),
                            f"{city}{rng.choice(places)}", b, capacity, 60, w.ts(starts - timedelta(days=2)), status,
                            self.supervisors[b][0], w.ts(starts - timedelta(days=30)),
-                           w.ts(starts - timedelta(days=30))))
+                           w.ts(starts - timedelta(days=30)), f"b{eid:06d}{rng.getrandbits(96):024x}"))
             hosts.append((eid, b))
             pool = by_city.get(city, [])
             if status in ("planned", "cancelled") or not pool:
@@ -549,7 +549,7 @@ class Generator:
                                       self.supervisors[b][0] if st == "attended" else None))
         w.write("events", ["id", "version", "title", "description", "starts_at", "ends_at", "place", "branch_id",
                            "capacity", "max_gender_percent", "signup_deadline", "status", "created_by_id",
-                           "created_at", "updated_at"], events)
+                           "created_at", "updated_at", "public_token"], events)
         w.write("event_hosts", ["event_id", "branch_id"], hosts)
         w.write("event_registrations", ["id", "event_id", "member_id", "status", "badge_number", "registered_by_id",
                                         "registered_at", "waitlist_position", "cancelled_at", "checked_in_at",

@@ -49,12 +49,14 @@ def _busiest_worker(server):
     return max(pids, key=lambda p: _cpu_ticks(p) - first[p])
 
 
-def _state(conn, member_ids, target_id, reason):
+def _state(conn, member_ids, target_id, reason, audit_floor):
+    """What this attempt wrote: members owned by its target, its assignments, and its audit entries (newer
+    than ``audit_floor``: an earlier attempt that completed left entries for the same members)."""
     ids = ",".join(map(str, member_ids))
     owned = conn.scalar(text(f"SELECT count(*) FROM members WHERE id IN ({ids}) AND owner_id = :t"), {"t": target_id})
     assignments = conn.scalar(text("SELECT count(*) FROM assignments WHERE reason = :r"), {"r": reason})
     audits = conn.scalar(text("SELECT count(*) FROM audit_entries WHERE action = 'member.reassign' "
-                              "AND object_id IN (" + ids + ")"))
+                              "AND id > :floor AND object_id IN (" + ids + ")"), {"floor": audit_floor})
     return owned, assignments, audits
 
 
@@ -90,6 +92,7 @@ def test_killing_the_worker_mid_reassignment_leaves_all_or_nothing(tmp_path):
                     member_ids = [r[0] for r in conn.execute(text(
                         "SELECT id FROM members WHERE branch_id = :b AND (owner_id IS NULL OR owner_id != :t) "
                         "AND erased_at IS NULL ORDER BY id"), {"b": supervisor_branch, "t": target_id})]
+                    audit_floor = conn.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entries"))
                 assert len(member_ids) > 300
                 data = {"csrf_token": token, "member_ids": [str(i) for i in member_ids], "to_user_id": str(target_id),
                         "reason": reason, "next": "/members/search", "over_capacity_ok": "y"}
@@ -114,7 +117,7 @@ def test_killing_the_worker_mid_reassignment_leaves_all_or_nothing(tmp_path):
                 thread.join(150)
                 elapsed = time.monotonic() - started
                 with engine.connect() as conn:
-                    owned, assignments, audits = _state(conn, member_ids, target_id, reason)
+                    owned, assignments, audits = _state(conn, member_ids, target_id, reason, audit_floor)
                     _consistent(conn)
                 outcomes.append((attempt, answer.get("status") or type(answer.get("error")).__name__,
                                  owned, assignments, audits, round(elapsed, 2), answer.get("errors")))
