@@ -47,9 +47,9 @@ def _mount_for(path: Path, mounts_file: str) -> tuple[str, str] | None:
         if len(fields) < 3:
             continue
         point = fields[1].replace("\\040", " ")
-        if target == point or target.startswith(point.rstrip("/") + "/"):
-            if best is None or len(point) > len(best[0]):
-                best = (point, fields[2])
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) > len(best[0])):
+            best = (point, fields[2])
     return best
 
 

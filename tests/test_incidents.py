@@ -7,8 +7,7 @@ import pytest
 from crm import create_app, incidents
 from crm.auth import policy
 from crm.config import TestConfig
-from tests import factories
-from tests.conftest import FreshUserClient, csrf_token
+from tests.conftest import FreshUserClient
 
 ID_NUMBER = "11010519491231002X"
 PHONE = "13812345678"

@@ -79,10 +79,7 @@ def _referrer_path() -> str | None:
 
 def confirmation_url() -> str:
     """Where to send this request to confirm the password, coming back afterwards."""
-    if request.method == "GET":
-        back = safe_local_path(request.full_path.rstrip("?"))
-    else:
-        back = _referrer_path()
+    back = safe_local_path(request.full_path.rstrip("?")) if request.method == "GET" else _referrer_path()
     return url_for("auth.confirm_password", next=back or None)
 
 

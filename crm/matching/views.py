@@ -53,7 +53,8 @@ def why_not(member_id):
     if why.other.errors and request.args["other"].strip().isdigit():
         why.other.errors = []  # a number beyond any id: no such candidate, like any other unknown number
     other = db.session.get(Member, other_id) if other_id else None
-    if request.args["other"].strip() and not why.other.errors and (other is None or not policy.can_see_candidate(current_user, other)):
+    unknown = other is None or not policy.can_see_candidate(current_user, other)
+    if request.args["other"].strip() and not why.other.errors and unknown:
         why.other.errors = [_("There is no candidate with this number.")]
     if why.other.errors or other is None:
         return _page(member, "why", 422, why=why, found=None)

@@ -21,7 +21,7 @@ def bar_chart(chart_id: str, title: str, desc: str, items: list[tuple[str, float
     """Horizontal bars, one per (label, value); ``limits`` draws a marker per bar (e.g. capacity)."""
     label_w, row_h, pad = 170, 26, 8
     height = pad * 2 + row_h * max(1, len(items))
-    top = max([v for _, v in items] + [l for l in (limits or []) if l] + [1])
+    top = max([v for _, v in items] + [limit for limit in (limits or []) if limit] + [1])
     span = width - label_w - 60
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" aria-labelledby="{chart_id}-t {chart_id}-d">',

@@ -16,9 +16,9 @@ Nothing else in the application may count these figures its own way: pages, expo
 annual report all call :func:`figures` / :func:`count`.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, cast, exists, func, literal_column, or_, select
@@ -243,4 +243,4 @@ def figures(period: Period, branch_id: int | None) -> list[Figure]:
     counters = all_counters()
     row = db.session.execute(select(*[c.query(period, branch_id).scalar_subquery().label(c.key)
                                       for c in counters])).one()
-    return [Figure(c, int(v or 0)) for c, v in zip(counters, row)]
+    return [Figure(c, int(v or 0)) for c, v in zip(counters, row, strict=True)]

@@ -118,8 +118,8 @@ def dashboard_tables(data: Dashboard) -> list[Table]:
         return None if x is None else round(100 * x, 1)
 
     return [
-        Table(_("Pipeline funnel"), [_("Stage"), _("Pairs that reached it or a later stage"), _("Conversion from the stage before (%)"),
-                                     _("Median days at this stage")],
+        Table(_("Pipeline funnel"), [_("Stage"), _("Pairs that reached it or a later stage"),
+                                     _("Conversion from the stage before (%)"), _("Median days at this stage")],
               [[str(s.stage.label), s.reached, pct(s.conversion), s.median_days] for s in data.funnel]),
         Table(_("Monthly trends"), [_("Month"), _("Proposed"), _("Introductions made"), _("Marriages")],
               [[m.month, m.proposed, m.introduced, m.married] for m in data.trends]),

@@ -16,12 +16,12 @@ class year_month(FunctionElement):
 @compiles(year_month)
 @compiles(year_month, "sqlite")
 def _ym_sqlite(element, compiler, **kw):
-    return "strftime('%%Y-%%m', %s)" % compiler.process(element.clauses, **kw)
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
 
 
 @compiles(year_month, "postgresql")
 def _ym_pg(element, compiler, **kw):
-    return "to_char(%s, 'YYYY-MM')" % compiler.process(element.clauses, **kw)
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
 
 
 class days_between(FunctionElement):
@@ -36,11 +36,10 @@ class days_between(FunctionElement):
 @compiles(days_between, "sqlite")
 def _db_sqlite(element, compiler, **kw):
     earlier, later = list(element.clauses)
-    return "(julianday(%s) - julianday(%s))" % (compiler.process(later, **kw), compiler.process(earlier, **kw))
+    return f"(julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)}))"
 
 
 @compiles(days_between, "postgresql")
 def _db_pg(element, compiler, **kw):
     earlier, later = list(element.clauses)
-    return "(EXTRACT(EPOCH FROM (%s - %s)) / 86400.0)" % (compiler.process(later, **kw),
-                                                          compiler.process(earlier, **kw))
+    return f"(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})) / 86400.0)"

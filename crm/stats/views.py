@@ -56,7 +56,8 @@ def dashboard():
     return render("stats/dashboard.html", form=form, data=data, branch=services.branch_name(branch_id),
                   funnel_chart=services.funnel_chart(data), trends_chart=services.trends_chart(data),
                   reasons_chart=services.reasons_chart(data), caseload_chart=services.caseload_chart(data),
-                  tables=services.dashboard_tables(data), confirmed=password_recently_confirmed(), can_set_capacity=current_user.has_role(Role.ADMIN))
+                  tables=services.dashboard_tables(data), confirmed=password_recently_confirmed(),
+                  can_set_capacity=current_user.has_role(Role.ADMIN))
 
 
 @bp.route("/export/<report>.<fmt>")

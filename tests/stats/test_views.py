@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.members.models import Member
 from crm.stats.exports import Table, neutralise, to_csv, to_xlsx
 from tests import factories
-from tests.factories import make_member, make_user
+from tests.factories import make_user
 from tests.stats import scene
 
 MARCH_Q = "start=2026-03-01&end=2026-03-31"
