@@ -251,7 +251,10 @@ class Assignment(db.Model):
 
 class Note(db.Model):
     __tablename__ = "notes"
-    __table_args__ = (Index("ix_notes_member_created", "member_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_notes_member_created", "member_id", "created_at"),
+        CheckConstraint("(deleted_at IS NULL) = (deleted_by_id IS NULL)", name="deletion_complete"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=1)
@@ -265,6 +268,10 @@ class Note(db.Model):
     contact_on: Mapped[date] = mapped_column(default=today)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     edited_at: Mapped[datetime | None]
+    # Soft deletion (undo-able): a deleted note leaves the case file, pairing pages and statistics but stays
+    # here, with who deleted it, until restored or until the member is erased (crm.privacy.erasure).
+    deleted_at: Mapped[datetime | None]
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revisions: Mapped[list["NoteRevision"]] = relationship(order_by="NoteRevision.id",
                                                             cascade="all, delete-orphan")
 
