@@ -262,7 +262,7 @@ class Note(db.Model):
     # Set when the note is about an introduction (crm.pairings); the note still belongs to one member.
     pairing_id: Mapped[int | None] = mapped_column(ForeignKey("pairings.id", ondelete="SET NULL"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
     kind: Mapped[NoteKind] = mapped_column(enum_type(NoteKind))
     body: Mapped[str] = mapped_column(Text)
     contact_on: Mapped[date] = mapped_column(default=today)
