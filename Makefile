@@ -4,6 +4,10 @@ PY := .venv/bin/python
 HTMX_VERSION := 2.0.11
 HTMX_SHA384 := 2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg
 HTMX := static/vendor/htmx.min.js
+# axe-core serves the accessibility checks of the browser tests (tests/browser/axe.py), never the app.
+AXE_VERSION := 4.14.1
+AXE_SHA384 := xt1SFg49QaDwsyt0Xfs2XAyBtYPClXl3X2q5OOLeGAUmq9jZTYIMdztpF99WdhiH
+AXE := tests/.vendor/axe.min.js
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium postgresql wrk
 export FLASK_APP := crm
 
@@ -17,7 +21,7 @@ run: install
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-install: system-deps .venv/installed $(HTMX) translations
+install: system-deps .venv/installed $(HTMX) $(AXE) translations
 
 # Fonts and harfbuzz-subset are runtime needs (PDF cards); chromium, poppler and postgresql serve the tests.
 system-deps:
@@ -42,6 +46,14 @@ $(HTMX):
 	got=$$(openssl dgst -sha384 -binary $$tmp/package/dist/htmx.min.js | openssl base64 -A) && \
 	if [ "$$got" != "$(HTMX_SHA384)" ]; then echo "htmx checksum mismatch: $$got"; rm -rf $$tmp; exit 1; fi && \
 	cp $$tmp/package/dist/htmx.min.js $@ && rm -rf $$tmp && echo "htmx $(HTMX_VERSION) installed"
+
+# axe-core likewise: from the npm registry, pinned and checked, git-ignored (tests/.vendor/).
+$(AXE):
+	@mkdir -p tests/.vendor; tmp=$$(mktemp -d); \
+	(cd $$tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz) && \
+	got=$$(openssl dgst -sha384 -binary $$tmp/package/axe.min.js | openssl base64 -A) && \
+	if [ "$$got" != "$(AXE_SHA384)" ]; then echo "axe-core checksum mismatch: $$got"; rm -rf $$tmp; exit 1; fi && \
+	cp $$tmp/package/axe.min.js $@ && rm -rf $$tmp && echo "axe-core $(AXE_VERSION) installed"
 
 # Compiles the catalogues when there are any (-q goes before the subcommand; compile fails on an empty folder).
 translations: .venv/installed
@@ -68,4 +80,4 @@ lint: .venv/installed
 	$(PY) -m ruff check crm tests bench
 
 clean:
-	rm -rf .venv $(HTMX)
+	rm -rf .venv $(HTMX) $(AXE)
