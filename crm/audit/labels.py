@@ -12,6 +12,8 @@ ACTIONS = {
     "member.reassign": _l("Reassigned a case"),
     "note.create": _l("Added a note"),
     "note.edit": _l("Corrected a note"),
+    "note.delete": _l("Deleted a note"),
+    "note.restore": _l("Restored a deleted note"),
     "pairing.view": _l("Viewed an introduction"),
     "pairing.propose": _l("Proposed an introduction"),
     "pairing.consent": _l("Recorded an answer"),

@@ -33,6 +33,8 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "members.set_status": CASEWORK,
     "members.add_note": CASEWORK,
     "members.edit_note": CASEWORK,
+    "members.delete_note": CASEWORK,  # + can_delete_note: the author or a supervisor of the branch
+    "members.restore_note": CASEWORK,  # + can_delete_note (undo of a deletion)
     "members.verify": CASEWORK,  # volunteers record consent; the three checks need can_verify_member
     "members.reassign": MANAGERS,
     "members.team": MANAGERS,
@@ -49,6 +51,7 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "pairings.consent": CASEWORK,
     "pairings.add_note": CASEWORK,
     "pairings.board": CASEWORK,
+    "pairings.board_more": CASEWORK,
     "pairings.inbox": CASEWORK,
     "pairings.propose": CASEWORK,
     "matching.suggestions": CASEWORK,
@@ -197,6 +200,11 @@ def can_assign_to(user, volunteer) -> bool:
 def can_edit_note(user, note, member) -> bool:
     """The author may correct their note (the old text is kept); supervisors of the branch too."""
     return can_edit_member(user, member) and (note.author_id == user.id or can_verify_member(user, member))
+
+
+def can_delete_note(user, note, member) -> bool:
+    """Who may correct a note may also delete it (a soft deletion, kept in the audit) and undo that."""
+    return can_edit_note(user, note, member)
 
 
 def visible_members_clause(user):

@@ -153,6 +153,12 @@ class NoteEditForm(FlaskForm):
     body = TextAreaField(_l("Note"), filters=STRIP, validators=[DataRequired(), Length(max=4000), *TEXT])
 
 
+class NoteDeleteForm(FlaskForm):
+    """Deleting a note: the version it had when the confirmation was shown (a note corrected since is not
+    deleted unseen)."""
+    version = HiddenField(validators=[DataRequired()])
+
+
 class VerifyForm(FlaskForm):
     check = HiddenField(validators=[DataRequired()])
 

@@ -108,7 +108,7 @@ def case_file(member_id: int) -> Member | None:
 def recent_notes(member_id: int) -> list[Note]:
     return list(db.session.scalars(
         select(Note).options(joinedload(Note.author))
-        .where(Note.member_id == member_id)
+        .where(Note.member_id == member_id, Note.deleted_at.is_(None))
         .order_by(Note.created_at.desc(), Note.id.desc()).limit(NOTES_ON_CASE_FILE)))
 
 

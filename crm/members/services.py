@@ -139,6 +139,39 @@ def edit_note(note: Note, *, by, body: str) -> bool:
     return True
 
 
+def delete_note(note: Note, member: Member, *, by) -> None:
+    """Soft-delete ``note``: it leaves the case file but is kept, with who deleted it, until restored
+    (``restore_note``) or until the member is erased. Bumps the note's version."""
+    if note.deleted_at is not None:
+        raise Refusal(_l("This note has already been deleted."))
+    note.deleted_by_id, note.deleted_at = by.id, now_utc()  # by.id first: loading it may autoflush
+    db.session.flush()
+    _recount_last_contact(member)
+    record(by, "note.delete", note, member_id=note.member_id)
+
+
+def restore_note(note: Note, member: Member, *, by) -> None:
+    """Undo ``delete_note``: the note is back where it was, and the audit log keeps both steps."""
+    if note.deleted_at is None:
+        raise Refusal(_l("This note is not deleted."))
+    note.deleted_at = None
+    note.deleted_by_id = None
+    db.session.flush()
+    _recount_last_contact(member)
+    record(by, "note.restore", note, member_id=note.member_id)
+
+
+def _recount_last_contact(member: Member) -> None:
+    """The last contact from the member's remaining notes, as ``add_note`` sets it (a note on the wrong
+    member must not leave it looking recently contacted)."""
+    from sqlalchemy import select
+    rows = db.session.execute(select(Note.contact_on, Note.created_at).where(
+        Note.member_id == member.id, Note.deleted_at.is_(None))).all()
+    member.last_contact_at = max(
+        (created if contact_on >= created.date() else datetime.combine(contact_on, time())
+         for contact_on, created in rows), default=None)
+
+
 def verify_member(member: Member, check: str, *, by) -> None:
     if check not in VERIFICATION_CHECKS:
         raise Refusal(_l("Unknown verification step."))
@@ -209,6 +242,10 @@ def reassign_members(members: list[Member], to_user, *, by, reason: str) -> int:
                from_branch=member.branch_id, to_branch=to_user.branch_id)
         member.owner_id = to_user.id
         # The case follows its volunteer: the new branch's supervisor must be able to manage it.
+        if member.branch_id != to_user.branch_id:
+            from crm.pairings import stage_counts  # the board's column totals count per branch
+
+            stage_counts.member_moved(member.id, member.branch_id, to_user.branch_id)
         member.branch_id = to_user.branch_id
         moved += 1
     db.session.flush()

@@ -118,14 +118,14 @@ def detail(member_id):
     return page
 
 
-def _render_case_file(member, note_form=None, status_form=None, block=None):
+def _render_case_file(member, note_form=None, status_form=None, block=None, focus_note=None):
     status_form = status_form or StatusForm(version=member.version, status=member.status.value,
                                             close_reason=member.close_reason.value if member.close_reason else "")
     return render("members/detail.html", block, member=member,
                   notes=queries.recent_notes(member.id), history=queries.assignment_history(member.id),
                   verifiers=queries.verifier_names(member), checks=services.VERIFICATION_CHECKS,
                   note_form=note_form or NoteForm(), verify_form=VerifyForm(), status_form=status_form,
-                  note_edit_form=NoteEditForm(),
+                  note_edit_form=NoteEditForm(), focus_note=focus_note,
                   interest_labels=_interest_labels(), **_counselling_panel(member), **_pairing_panels(member))
 
 

@@ -200,7 +200,7 @@ def pairing_notes(user, pairing: Pairing):
         return []
     return list(db.session.scalars(
         select(Note).options(joinedload(Note.author))
-        .where(Note.pairing_id == pairing.id, Note.member_id.in_(member_ids))
+        .where(Note.pairing_id == pairing.id, Note.member_id.in_(member_ids), Note.deleted_at.is_(None))
         .order_by(Note.created_at.desc(), Note.id.desc())))
 
 

@@ -96,6 +96,7 @@ def collect(member: Member) -> dict:
         "profile": _profile(member),
         "notes": [{"kind": n.kind.value, "contact_on": _plain(n.contact_on), "created_at": _plain(n.created_at),
                    "author": names.get(n.author_id), "body": n.body,
+                   "deleted_at": _plain(n.deleted_at),  # deleted notes are still held until erasure: disclosed
                    "earlier_versions": [{"body": r.body, "replaced_at": _plain(r.replaced_at)} for r in n.revisions]}
                   for n in notes],
         "introductions": [pairing_data(p) for p in pairings],

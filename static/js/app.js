@@ -63,3 +63,16 @@
     show(area ? area.dataset.msgOffline : "");
   });
 })();
+
+// ux-interaction: focus after an in-place change. A swapped-in element marked data-focus-me (the Undo button
+// of a "Note deleted." flash, a restored note) takes the keyboard focus, so keyboard and screen-reader users
+// continue from what changed instead of from the top of the page.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSettle", function () {
+    var el = document.querySelector("[data-focus-me]");
+    if (!el) { return; }
+    el.removeAttribute("data-focus-me");
+    el.focus();
+  });
+})();
