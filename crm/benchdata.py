@@ -377,6 +377,12 @@ class Generator:
         w.write("pairing_consents", ["id", "pairing_id", "member_id", "asked_at", "answer", "channel",
                                      "recorded_by_id", "recorded_at", "share_full_name", "share_phone",
                                      "share_wechat", "share_photo", "share_employer"], consents)
+        # The statistics' "first reached" table, from the history just written (one INSERT ... SELECT).
+        from crm.pairings.firsts import recomputed
+        from crm.pairings.models import PairingStageFirst
+        done = w.conn.execute(PairingStageFirst.__table__.insert().from_select(
+            ["pairing_id", "stage", "reached_at"], recomputed()))
+        w.counts["pairing_stage_firsts"] = done.rowcount
 
     # -- notes (and the members, now that last contact and statuses are known) ------------------
     def notes_and_members(self):

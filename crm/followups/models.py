@@ -33,6 +33,8 @@ class FollowUp(db.Model):
     __table_args__ = (
         CheckConstraint("member_id IS NOT NULL OR pairing_id IS NOT NULL", name="has_subject"),
         Index("ix_followups_assignee_open", "assignee_id", "done_at", "due_on"),
+        # max(done_at) is part of the statistics cache's freshness stamp (crm.stats.cache)
+        Index("ix_followups_done_at", "done_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

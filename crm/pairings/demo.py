@@ -56,8 +56,18 @@ def _seed(rng, members) -> int:
                 pipeline.move(pairing, to, rng.choice([a.owner, b.owner]), note=rng.choice(MOVE_NOTES),
                               close_reason=how if to is Stage.CLOSED else None)
         made += 1
+    _refresh_firsts()
     _make_some_due(rng)
     return made
+
+
+def _refresh_firsts() -> None:
+    """The history was back-dated after the services wrote it: recompute the "first reached" table."""
+    from crm.extensions import db
+    from crm.pairings import firsts
+
+    db.session.flush()
+    firsts.rebuild()
 
 
 def _make_some_due(rng) -> None:

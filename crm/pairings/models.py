@@ -8,7 +8,7 @@ The stage rules live in :mod:`crm.pairings.pipeline`; nothing else changes ``sta
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import User
@@ -123,7 +123,8 @@ class Pairing(db.Model):
     close_reason: Mapped[PairingCloseReason | None] = mapped_column(enum_type(PairingCloseReason))
     # Indexed on its own: max(stage_changed_at) is read on every suggestions request (crm.matching).
     stage_changed_at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
-    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # Indexed: the statistics count pairings proposed in a period (crm.stats).
+    created_at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
 
     consents: Mapped[list["PairingConsent"]] = relationship(
         back_populates="pairing", cascade="all, delete-orphan", order_by="PairingConsent.member_id")
@@ -169,7 +170,9 @@ class PairingConsent(db.Model):
 
     __tablename__ = "pairing_consents"
     __table_args__ = (UniqueConstraint("pairing_id", "member_id", name="uq_pairing_consents_side"),
-                      Index("ix_pairing_consents_member_answer", "member_id", "answer"))
+                      Index("ix_pairing_consents_member_answer", "member_id", "answer"),
+                      # max(recorded_at) is part of the statistics cache's freshness stamp (crm.stats.cache)
+                      Index("ix_pairing_consents_recorded_at", "recorded_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"))
@@ -196,6 +199,8 @@ class StageChange(db.Model):
     """One move of a pairing through the pipeline. Append-only."""
 
     __tablename__ = "stage_changes"
+    # The statistics read moves in a period (median days at a stage) and closes in a period (crm.stats).
+    __table_args__ = (Index("ix_stage_changes_at", "at"), Index("ix_stage_changes_to_stage_at", "to_stage", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), index=True)
@@ -207,3 +212,27 @@ class StageChange(db.Model):
     by: Mapped[User | None] = relationship()
     note: Mapped[str | None] = mapped_column(Text)
     close_reason: Mapped[PairingCloseReason | None] = mapped_column(enum_type(PairingCloseReason))
+
+
+class PairingStageFirst(db.Model):
+    """When a pairing FIRST reached a stage of the forward order, or any later one (read by crm.stats).
+
+    Derived from ``stage_changes``, kept by every writer of a StageChange (crm.pairings.firsts): one
+    row per pairing and forward stage up to the furthest it ever reached, ``reached_at`` the earliest
+    move into that stage or a later one. Going back, closing and reopening never change a row, so
+    "first reached introduced or later in the period" is one range seek on (stage, reached_at)."""
+
+    __tablename__ = "pairing_stage_firsts"
+    __table_args__ = (Index("ix_pairing_stage_firsts_stage_reached", "stage", "reached_at"),)
+
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), primary_key=True)
+    stage: Mapped[Stage] = mapped_column(enum_type(Stage), primary_key=True)
+    reached_at: Mapped[datetime]
+
+
+@event.listens_for(StageChange, "after_insert")
+def _first_reached(_mapper, connection, change: StageChange) -> None:
+    """Every history row the ORM writes keeps ``pairing_stage_firsts`` in step (crm.pairings.firsts)."""
+    from crm.pairings.firsts import record
+
+    record(connection, change.pairing_id, change.to_stage, change.at)

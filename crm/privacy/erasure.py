@@ -50,6 +50,7 @@ TABLES = {
     "pairings": "kept (stage counts)",
     "pairing_consents": "kept (answers and what was shared, no text)",
     "stage_changes": "kept, note emptied",
+    "pairing_stage_firsts": "kept (when each stage was first reached: statistics; no personal content)",
     "followups": "kept (counts), title and outcome emptied",
     "referrals": "kept (counts), reason and outcome emptied",
     "counselling_sessions": "kept (counts), notes and summary emptied",
@@ -81,7 +82,8 @@ COLUMNS = {
     "counselling_sessions": {"confidential_notes": ERASED, "shareable_summary": ERASED},
     "member_consents": {"text_version": KEPT, "comment": ERASED},
     "intake_applications": "deleted",
-    "pairings": {}, "pairing_consents": {}, "case_shares": {}, "risk_alerts": {}, "risk_alert_followups": {},
+    "pairings": {}, "pairing_consents": {}, "pairing_stage_firsts": {}, "case_shares": {}, "risk_alerts": {},
+    "risk_alert_followups": {},
     "event_registrations": {"channel": KEPT}, "event_choices": {},
 }
 

@@ -10,7 +10,9 @@ whole union) and counts each pair or person once:
   the branches of both its members: it counts once in each, and once union-wide.
 - "Reached a stage" reads the stage history (``stage_changes``), not the stage a pair is at now: a
   pair counts in the period in which it FIRST reached that stage or a later one (forward moves may
-  skip stages). Pairs that went back and forth, were closed and reopened, count once.
+  skip stages). Pairs that went back and forth, were closed and reopened, count once. That first
+  moment is kept per pair and stage in ``pairing_stage_firsts`` (crm.pairings.firsts, derived from
+  the history by every writer of it; a test compares it with a recomputation), which the counters read.
 
 Nothing else in the application may count these figures its own way: pages, exports and the
 annual report all call :func:`figures` / :func:`count`.
@@ -27,7 +29,7 @@ from sqlalchemy.orm import aliased
 from crm.clock import now_utc
 from crm.extensions import db
 from crm.members.models import Member, MemberStatus, Note
-from crm.pairings.models import Pairing, Stage, StageChange
+from crm.pairings.models import Pairing, PairingStageFirst, Stage, StageChange
 
 #: Days a pair must stay at ``dating`` or later, without being closed, to count as "dating ≥ 1 month".
 DATING_MONTH_DAYS = 30
@@ -111,13 +113,16 @@ def pairings_proposed(period: Period, branch_id: int | None):
 
 
 def first_reached(stages: list[Stage], period: Period, branch_id: int | None):
-    """Pairs whose first move into any of ``stages`` happened in the period."""
-    earlier = aliased(StageChange)
-    return select(func.count(func.distinct(StageChange.pairing_id))).where(
-        StageChange.to_stage.in_(stages), _in(StageChange.at, period),
-        ~exists(select(earlier.id).where(earlier.pairing_id == StageChange.pairing_id,
-                                         earlier.to_stage.in_(stages), earlier.at < period.since)),
-        pairing_in_branch(StageChange.pairing_id, branch_id))
+    """Pairs whose first move into any of ``stages`` happened in the period.
+
+    ``stages`` is a stage and every later one (:func:`at_or_after`). The pair's first move into any
+    of them is its ``pairing_stage_firsts`` row for the first of them (crm.pairings.firsts keeps that
+    table from the same history, ``stage_changes``): one range of the (stage, reached_at) index."""
+    if list(stages) != at_or_after(stages[0]):
+        raise ValueError("first_reached counts a stage and every later one")
+    return select(func.count()).select_from(PairingStageFirst).where(
+        PairingStageFirst.stage == stages[0], _in(PairingStageFirst.reached_at, period),
+        pairing_in_branch(PairingStageFirst.pairing_id, branch_id))
 
 
 def introductions(period, branch_id):

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from crm.auth.models import Role, User
 from crm.clock import now_utc, today
 from crm.extensions import db
 from crm.members.models import Member, MemberStatus, Note
-from crm.pairings.models import ConsentAnswer, Pairing, PairingConsent, Stage, StageChange
+from crm.pairings.models import ConsentAnswer, Pairing, PairingConsent, PairingStageFirst, Stage, StageChange
 from crm.stats.definitions import _ORDER, Period, pairing_in_branch
 from crm.stats.sql import days_between, year_month
 
@@ -33,18 +33,21 @@ class FunnelStep:
 
 
 def funnel(period: Period, branch_id: int | None) -> list[FunnelStep]:
-    """Pairs proposed in the period (a cohort): how many ever reached each stage (two statements)."""
-    furthest = (select(StageChange.pairing_id, func.max(_rank_case(StageChange.to_stage)).label("rank"))
-                .join(Pairing, Pairing.id == StageChange.pairing_id)
-                .where(Pairing.created_at >= period.since, Pairing.created_at < period.until,
-                       pairing_in_branch(Pairing.id, branch_id))
-                .group_by(StageChange.pairing_id).subquery())
-    counts = dict(db.session.execute(select(furthest.c.rank, func.count()).group_by(furthest.c.rank)).all())
-    # Pairs without a history row (cannot happen through the pipeline) count as proposed.
+    """Pairs proposed in the period (a cohort): how many ever reached each stage (two statements).
+
+    A pair reached a stage or a later one exactly when it has that stage's ``pairing_stage_firsts``
+    row (crm.pairings.firsts), so each step is a count of rows; pairs without a history row (cannot
+    happen through the pipeline) count nowhere."""
+    stmt = (select(PairingStageFirst.stage, func.count())
+            .join(Pairing, Pairing.id == PairingStageFirst.pairing_id)
+            .where(Pairing.created_at >= period.since, Pairing.created_at < period.until,
+                   pairing_in_branch(Pairing.id, branch_id))
+            .group_by(PairingStageFirst.stage))
+    counts = {getattr(stage, "value", stage): n for stage, n in db.session.execute(stmt).all()}
     medians = median_days_in_stage(period, branch_id)
     steps, previous = [], None
-    for i, stage in enumerate(_ORDER):
-        reached = sum(n for rank, n in counts.items() if rank is not None and rank >= i)
+    for stage in _ORDER:
+        reached = counts.get(stage.value, 0)
         conversion = (reached / previous) if previous else None
         steps.append(FunnelStep(stage, reached, conversion, medians.get(stage.value)))
         previous = reached
@@ -84,26 +87,24 @@ class MonthRow:
 
 def monthly_trends(period: Period, branch_id: int | None) -> list[MonthRow]:
     """Per month: proposals, first introductions and marriages (one statement, counted as the
-    definitions count them: a pair's first move into a stage)."""
-    from crm.stats.definitions import at_or_after
-    earlier = aliased(StageChange)
-    intro = at_or_after(Stage.INTRODUCED)
-    first_intro = and_(StageChange.to_stage.in_(intro),
-                       ~exists(select(earlier.id).where(earlier.pairing_id == StageChange.pairing_id,
-                                                        earlier.to_stage.in_(intro), earlier.id < StageChange.id)))
-    month = year_month(StageChange.at)
-    stmt = (select(month.label("m"),
-                   func.count(func.distinct(case((StageChange.from_stage.is_(None), StageChange.pairing_id)))),
-                   func.count(func.distinct(case((first_intro, StageChange.pairing_id)))),
-                   func.count(func.distinct(case((StageChange.to_stage == Stage.MARRIED, StageChange.pairing_id)))))
-            .where(StageChange.at >= period.since, StageChange.at < period.until,
-                   pairing_in_branch(StageChange.pairing_id, branch_id))
-            .group_by(month).order_by(month))
-    found = {m: MonthRow(m, a, b, c) for m, a, b, c in db.session.execute(stmt).all()}
+    definitions count them: a pair's first move into a stage, from ``pairing_stage_firsts``).
+
+    Proposed: the pair's first history row (its proposal); introduced: its first move into
+    introduced or later; married: its move into married (final, so the first)."""
+    month = year_month(PairingStageFirst.reached_at)
+    shown = {Stage.PROPOSED.value: "proposed", Stage.INTRODUCED.value: "introduced", Stage.MARRIED.value: "married"}
+    stmt = (select(month.label("m"), PairingStageFirst.stage, func.count())
+            .where(PairingStageFirst.stage.in_([Stage.PROPOSED, Stage.INTRODUCED, Stage.MARRIED]),
+                   PairingStageFirst.reached_at >= period.since, PairingStageFirst.reached_at < period.until,
+                   pairing_in_branch(PairingStageFirst.pairing_id, branch_id))
+            .group_by(month, PairingStageFirst.stage))
+    found: dict[str, dict[str, int]] = {}
+    for m, stage, n in db.session.execute(stmt).all():
+        found.setdefault(m, {})[shown[getattr(stage, "value", stage)]] = n
     rows, cursor = [], period.start.replace(day=1)
     while cursor <= period.end:
         key = cursor.strftime("%Y-%m")
-        rows.append(found.get(key, MonthRow(key, 0, 0, 0)))
+        rows.append(MonthRow(key, **{k: found.get(key, {}).get(k, 0) for k in ("proposed", "introduced", "married")}))
         cursor = (cursor + timedelta(days=32)).replace(day=1)
     return rows
 
