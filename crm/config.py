@@ -91,6 +91,11 @@ class Config:
     # Supervisor dashboard (crm.stats): an active member with no case note, proposed introduction or
     # follow-up in this many days is listed as neglected.
     STATS_NEGLECT_DAYS = int(os.environ.get("STATS_NEGLECT_DAYS", "30"))
+    # Statistics cache (crm.stats.cache, per process): aggregates are reused while a freshness stamp of the
+    # data is unchanged, and never longer than STATS_CACHE_SECONDS (bounds what the stamp cannot see, e.g. a
+    # follow-up rescheduled); 0 turns the cache off. STATS_CACHE_SIZE: entries kept per process.
+    STATS_CACHE_SECONDS = int(os.environ.get("STATS_CACHE_SECONDS", "300"))
+    STATS_CACHE_SIZE = int(os.environ.get("STATS_CACHE_SIZE", "64"))
     # Where `flask backup` writes (crm.backup): a directory, relative paths inside the instance folder.
     # Empty: no backup target (flask backup refuses without --dir; flask check-deploy reports it). Put it on
     # another disk than the database. BACKUP_KEEP: newest backups kept by `flask backup --prune` (0: all).
@@ -100,6 +105,9 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    # Ids restart in each test's emptied tables, so a stamp could repeat across tests: tests that exercise
+    # the statistics cache turn it on themselves (tests/stats/test_cache.py).
+    STATS_CACHE_SECONDS = 0
     # Tests read the English source strings; tests/test_translations.py checks the Chinese default page by page.
     BABEL_DEFAULT_LOCALE = "en"
     SECRET_KEY = "test-secret"

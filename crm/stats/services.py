@@ -1,7 +1,7 @@
 """Statistics: which branches a user may report on, the dashboard's data, reports as tables, the
 annual report PDF and the audit entry of every export."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import render_template
 from flask_babel import gettext as _
@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from crm.audit.services import record
 from crm.auth.models import Branch, Role
 from crm.extensions import db
-from crm.stats import charts, definitions, queries
+from crm.stats import cache, charts, definitions, queries
 from crm.stats.definitions import Period
 from crm.stats.exports import Table
 
@@ -54,10 +54,16 @@ class Dashboard:
 
 
 def dashboard(period: Period, branch_id: int | None) -> Dashboard:
-    total, neglected = queries.neglected_members(branch_id)
-    return Dashboard(period, branch_id, queries.funnel(period, branch_id), queries.monthly_trends(period, branch_id),
-                     queries.close_reasons(period, branch_id), queries.volunteers(branch_id), total, neglected,
-                     queries.open_risk_alerts(branch_id), queries.neglect_days())
+    """The dashboard's data: the aggregates from the cache while the data they read is unchanged
+    (crm.stats.cache), the open risk alerts always read fresh (one cheap statement)."""
+    def compute() -> Dashboard:
+        total, neglected = queries.neglected_members(branch_id)
+        return Dashboard(period, branch_id, queries.funnel(period, branch_id),
+                         queries.monthly_trends(period, branch_id), queries.close_reasons(period, branch_id),
+                         queries.volunteers(branch_id), total, neglected, [], queries.neglect_days())
+
+    data = cache.cached(("dashboard", branch_id, period.start, period.end), compute)
+    return replace(data, alerts=queries.open_risk_alerts(branch_id))
 
 
 # --- charts ------------------------------------------------------------------------------------
