@@ -13,7 +13,8 @@ from crm.members.models import Member, Note
 from crm.pairings.queries import pairing_notes
 from crm.privacy import erasure, export
 from crm.stats import definitions
-from tests import factories
+from tests import dbstate, factories
+from tests.i18n import msg
 
 HX = {"HX-Request": "true"}
 
@@ -136,3 +137,141 @@ def test_the_members_own_export_discloses_deleted_notes_as_deleted(db, world):
     by_body = {n["body"]: n for n in notes}
     assert by_body["写错了会员的记录"]["deleted_at"] is not None
     assert by_body["正常的电话回访"]["deleted_at"] is None
+
+
+# --- views: permissions, confirmation, undo, bad input --------------------------------------------
+
+HX = {"HX-Request": "true"}
+
+
+def _url(member, note, what="delete"):
+    return f"/members/{member.id}/notes/{note.id}/{what}"
+
+
+def test_delete_asks_for_confirmation_first_and_writes_nothing(client, world):
+    _volunteer, member, note, _kept = world
+    before = dbstate.row_counts()
+    page = client.get(_url(member, note))
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and msg("Delete this note?") in body and "写错了会员的记录" in body
+    assert f'name="version" type="hidden" value="{note.version}"' in body or f'value="{note.version}"' in body
+    assert dbstate.row_counts() == before
+
+
+def test_delete_then_undo_without_javascript(client, db, world, csrf):
+    volunteer, member, note, kept = world
+    response = client.post(_url(member, note), data={"version": str(note.version), "csrf_token": csrf()})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/members/{member.id}#notes")
+    case_file = client.get(f"/members/{member.id}").get_data(as_text=True)
+    assert "写错了会员的记录" not in case_file and "正常的电话回访" in case_file
+    assert msg("Note deleted.") in case_file
+    assert f'action="{_url(member, note, "restore")}"' in case_file  # the Undo button in the flash
+    assert msg("Undo") in case_file
+    db.session.rollback()
+    assert db.session.get(Note, note.id).deleted_by_id == volunteer.id
+
+    response = client.post(_url(member, note, "restore"), data={"csrf_token": csrf()})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"#note-{note.id}")
+    case_file = client.get(f"/members/{member.id}").get_data(as_text=True)
+    assert "写错了会员的记录" in case_file and msg("Note restored.") in case_file
+    db.session.rollback()
+    assert db.session.get(Note, note.id).deleted_at is None
+    assert [a for a, _id, _actor in _actions()] == ["note.delete", "note.restore"]
+
+
+def test_delete_with_htmx_returns_the_notes_panel_and_the_flash_out_of_band(client, db, world, csrf):
+    _volunteer, member, note, _kept = world
+    response = client.post(_url(member, note), data={"version": str(note.version), "csrf_token": csrf()}, headers=HX)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body
+    assert body.lstrip().startswith('<section class="panel" id="notes"')
+    assert "写错了会员的记录" not in body and "正常的电话回访" in body
+    assert '<div id="flashes" hx-swap-oob="innerHTML">' in body and msg("Note deleted.") in body
+    assert f'hx-post="{_url(member, note, "restore")}"' in body and 'hx-target="#notes"' in body
+
+    response = client.post(_url(member, note, "restore"), data={"csrf_token": csrf()}, headers=HX)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "写错了会员的记录" in body
+    assert f'id="note-{note.id}" tabindex="-1" data-focus-me' in body  # focus returns to the restored note
+    assert msg("Note restored.") in body
+
+
+def test_a_stale_version_deletes_nothing_and_shows_the_note_as_it_is_now(client, db, world, csrf):
+    volunteer, member, note, _kept = world
+    old_version = note.version
+    services.edit_note(note, by=volunteer, body="已更正的内容")
+    db.session.commit()
+    before = dbstate.row_counts()
+    response = client.post(_url(member, note), data={"version": str(old_version), "csrf_token": csrf()})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409 and "已更正的内容" in body
+    assert f'value="{note.version}"' in body  # confirming again deletes what was shown
+    assert dbstate.row_counts() == before
+    db.session.rollback()
+    assert db.session.get(Note, note.id).deleted_at is None
+
+
+@pytest.mark.parametrize("version", ["", "abc", "9" * 40, "1\x00"])
+def test_bad_version_input_is_never_a_500_and_writes_nothing(client, db, world, csrf, version):
+    _volunteer, member, note, _kept = world
+    before = dbstate.row_counts()
+    response = client.post(_url(member, note), data={"version": version, "csrf_token": csrf()})
+    assert response.status_code in (400, 409)
+    assert dbstate.row_counts() == before
+
+
+def test_without_csrf_nothing_is_deleted(client, db, world):
+    _volunteer, member, note, _kept = world
+    before = dbstate.row_counts()
+    response = client.post(_url(member, note), data={"version": str(note.version)})
+    assert response.status_code == 400
+    assert dbstate.row_counts() == before
+
+
+def test_deleting_an_already_deleted_note_or_restoring_twice_says_so(client, db, world, csrf):
+    volunteer, member, note, _kept = world
+    services.delete_note(note, member, by=volunteer)
+    db.session.commit()
+    response = client.post(_url(member, note), data={"version": str(note.version), "csrf_token": csrf()},
+                           follow_redirects=True)
+    assert response.status_code == 200 and msg("This note has already been deleted.") in response.get_data(as_text=True)
+    client.post(_url(member, note, "restore"), data={"csrf_token": csrf()})
+    response = client.post(_url(member, note, "restore"), data={"csrf_token": csrf()}, follow_redirects=True)
+    assert msg("This note is not deleted.") in response.get_data(as_text=True)
+    assert [a for a, _id, _actor in _actions()] == ["note.delete", "note.restore"]
+
+
+def test_another_volunteers_note_cannot_be_deleted_but_a_branch_supervisor_can(client, db, login_as, csrf):
+    author = factories.make_user("volunteer")
+    member = factories.make_member(owner=author)
+    note = factories.make_note(member, author)
+    colleague = factories.make_user("volunteer", branch=author.branch)
+    supervisor = factories.make_user("supervisor", branch=author.branch)
+    db.session.commit()
+    login_as(colleague)
+    assert client.get(_url(member, note)).status_code in (403, 404)
+    before = dbstate.row_counts()
+    assert client.post(_url(member, note), data={"version": "1", "csrf_token": csrf()}).status_code in (403, 404)
+    assert dbstate.row_counts() == before
+    client.post("/logout", data={"csrf_token": csrf()})
+
+    login_as(supervisor)
+    response = client.post(_url(member, note), data={"version": str(note.version), "csrf_token": csrf()})
+    assert response.status_code == 302
+    db.session.rollback()
+    assert db.session.get(Note, note.id).deleted_by_id == supervisor.id
+
+
+def test_a_note_of_another_member_is_not_found(client, db, world, csrf):
+    volunteer, member, note, _kept = world
+    other = factories.make_member(owner=volunteer)
+    db.session.commit()
+    assert client.get(f"/members/{other.id}/notes/{note.id}/delete").status_code == 404
+    assert client.post(f"/members/{other.id}/notes/{note.id}/restore", data={"csrf_token": csrf()}).status_code == 404
+
+
+def test_the_case_file_offers_delete_with_a_confirmation_step_and_htmx_confirm(client, world):
+    _volunteer, member, note, _kept = world
+    body = client.get(f"/members/{member.id}").get_data(as_text=True)
+    assert f'href="{_url(member, note)}"' in body  # without JS: the confirmation page
+    assert f'hx-post="{_url(member, note)}"' in body and "hx-confirm=" in body
