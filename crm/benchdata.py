@@ -583,6 +583,9 @@ def generate(engine, members: int = 100_000, seed: int = 2026, secret: str = "be
             t = time.perf_counter()
             step()
             echo(f"  {label}: {time.perf_counter() - t:.1f} s")
+        # The board's column totals per branch (crm.pairings.stage_counts), counted once from what was written.
+        from crm.pairings import stage_counts
+        writer.counts["pairing_stage_counts"] = stage_counts.rebuild(conn)
         writer.reset_sequences()
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:  # the planner's statistics: without them SQLite guesses badly at this size

@@ -59,7 +59,11 @@ class Stage(LabelledEnum):
 
     @property
     def is_introduced_or_later(self) -> bool:
-        return Stage.INTRODUCED.rank <= self.rank <= Stage.MARRIED.rank
+        # A set lookup: asked per possible move of every board card (the rank comparison was a list scan twice).
+        return self in _INTRODUCED_OR_LATER
+
+
+_INTRODUCED_OR_LATER = frozenset(s for s in Stage if Stage.INTRODUCED.rank <= s.rank <= Stage.MARRIED.rank)
 
 
 class PairingCloseReason(LabelledEnum):
@@ -228,6 +232,23 @@ class PairingStageFirst(db.Model):
     pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), primary_key=True)
     stage: Mapped[Stage] = mapped_column(enum_type(Stage), primary_key=True)
     reached_at: Mapped[datetime]
+
+
+class PairingStageCount(db.Model):
+    """How many pairings stand at each stage, per branch: the pipeline board's column counts without counting.
+
+    ``touching`` counts the pairings with at least one member in the branch (what the branch's supervisor sees);
+    ``owned`` counts them once, in the branch of the pairing's low member, so that summing ``owned`` over all
+    branches gives union-wide counts. Kept by crm.pairings.stage_counts (pairing creation, ``pipeline.move``, a
+    member changing branch); no personal data, so erasure leaves it alone.
+    """
+
+    __tablename__ = "pairing_stage_counts"
+
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
+    stage: Mapped[Stage] = mapped_column(enum_type(Stage), primary_key=True)
+    touching: Mapped[int] = mapped_column(default=0)
+    owned: Mapped[int] = mapped_column(default=0)
 
 
 @event.listens_for(StageChange, "after_insert")

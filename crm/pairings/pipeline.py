@@ -16,6 +16,7 @@ from crm.clock import now_utc, today
 from crm.errors import Refusal
 from crm.extensions import db
 from crm.members.models import CloseReason, MemberStatus
+from crm.pairings import stage_counts
 from crm.pairings.models import Pairing, PairingCloseReason, Stage, StageChange
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def stage_before_close(pairing: Pairing) -> Stage | None:
 
 
 def refusal_for(pairing: Pairing, to: Stage, user, *, note: str = "", close_reason=None,
-                checking_only: bool = False):
+                checking_only: bool = False, may_move: bool | None = None):
     """Why ``user`` may not move ``pairing`` to ``to`` now, or None when the move is allowed.
 
     ``checking_only`` skips what the user supplies with the move (note, close reason), for
@@ -72,7 +73,7 @@ def refusal_for(pairing: Pairing, to: Stage, user, *, note: str = "", close_reas
     if kind is None:
         return _l("An introduction cannot move from “%(from)s” to “%(to)s”.",
                   **{"from": pairing.stage.label, "to": to.label})
-    if not policy.can_move_pairing(user, pairing):
+    if not (policy.can_move_pairing(user, pairing) if may_move is None else may_move):
         return _l("You may not move this introduction.")
     if kind == REOPEN:
         if not policy.can_reopen_pairing(user, pairing):
@@ -94,8 +95,9 @@ def refusal_for(pairing: Pairing, to: Stage, user, *, note: str = "", close_reas
 
 def allowed_moves(pairing: Pairing, user) -> list[Stage]:
     """The stages ``user`` may move ``pairing`` to now, in pipeline order."""
+    may_move = policy.can_move_pairing(user, pairing)  # once, not per possible move (board: per card)
     return [to for to in TRANSITIONS[pairing.stage]
-            if refusal_for(pairing, to, user, checking_only=True) is None]
+            if refusal_for(pairing, to, user, checking_only=True, may_move=may_move) is None]
 
 
 def move(pairing: Pairing, to: Stage, by, note: str = "", close_reason: PairingCloseReason | None = None,
@@ -123,6 +125,7 @@ def move(pairing: Pairing, to: Stage, by, note: str = "", close_reason: PairingC
         db.session.flush()
     except StaleDataError:
         raise Refusal(stale_message(), field="to") from None
+    stage_counts.moved(pairing, old, to)  # the board's column totals (crm.pairings.stage_counts)
     if to is Stage.AWAITING_CONSENT:
         for consent in pairing.consents:
             if consent.recorded_at is None:

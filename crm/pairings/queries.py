@@ -7,11 +7,10 @@ or the other member as a projection (crm.members.projections) and never as a Mem
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from crm.auth import policy
-from crm.auth.models import User
 from crm.clock import now_utc, today
 from crm.extensions import db
 from crm.members.models import Member, MemberStatus
@@ -20,7 +19,9 @@ from crm.pairings import services
 from crm.pairings.models import Pairing, PairingConsent, Source, Stage, StageChange
 
 CANDIDATES_SHOWN = 12
-BOARD_COLUMN_LIMIT = 50
+BOARD_FIRST_PAGE = 20  # cards per column on the board; "show more" loads the next ones
+BOARD_MORE_PAGE = 50
+BOARD_MAX_START = 1_000_000  # beyond any column; a larger start is a 404, not a huge OFFSET
 
 
 def pairing_page(pairing_id: int) -> Pairing | None:
@@ -63,6 +64,36 @@ def side(user, pairing: Pairing, member: Member) -> Side:
                 overdue=services.consent_is_overdue(pairing, consent))
 
 
+@dataclass
+class CardSide:
+    """One member on a board card: only what the card shows (``Side.label`` and the consent), without building
+    the full projections per card (a branch board has 140 cards)."""
+
+    label: str
+    consent: PairingConsent
+    overdue: bool
+
+
+def card_side(user, pairing: Pairing, member: Member) -> CardSide:
+    """The same label as ``side(...).label``: the name for the viewer's own members, else the projection's
+    summary (crm.members.projections): the shared name or courtesy name, or gender, then age and district."""
+    consent = pairing.consent_for(member)
+    district = f"{member.work_city}{member.work_district}"
+    if policy.sees_identity(user, member):
+        label = member.name
+    elif pairing.both_consented:
+        label = f"{member.name if consent.share_full_name else member.courtesy_name} · {member.age} · {district}"
+    else:
+        label = f"{member.gender.label} · {member.age} · {district}"
+    return CardSide(label, consent, services.consent_is_overdue(pairing, consent))
+
+
+#: The member columns a board card reads (card_side, pipeline.allowed_moves): loading whole members for 140
+#: cards cost more than the query.
+_CARD_MEMBER_COLUMNS = ("id", "name", "gender", "birth_date", "work_city", "work_district", "branch_id",
+                        "owner_id", "status")
+
+
 def sides(user, pairing: Pairing) -> list[Side]:
     """The viewer's own side first."""
     both = [side(user, pairing, m) for m in pairing.members]
@@ -83,35 +114,113 @@ class Column:
     stage: Stage
     total: int
     pairings: list[Pairing]
+    start: int = 0  # how many cards of this column come before these (the "show more" pages)
+
+    @property
+    def more(self) -> int:
+        """Cards of this column after these."""
+        return max(0, self.total - self.start - len(self.pairings))
 
 
-def board(user, f: BoardFilters) -> list[Column]:
-    """Columns of the board: per stage its total and its first BOARD_COLUMN_LIMIT pairings (longest in
-    the stage first), with both members and their owners. One statement (a windowed subquery picks
-    the cards and counts each column), plus one for the consents."""
+def board_stages(f: BoardFilters) -> list[Stage]:
+    return [s for s in Stage if f.show_closed or s not in (Stage.CLOSED, Stage.MARRIED)]
+
+
+def board(user, f: BoardFilters, stage: Stage | None = None, start: int = 0, limit: int | None = None) -> list[Column]:
+    """Columns of the board (or the one column ``stage``): per stage its total and ``limit`` pairings from
+    ``start`` (longest in the stage first), with both members and their owners.
+
+    Two shapes, chosen by how many pairings the viewer's scope holds (bench/FINDINGS.md, "Pipeline board"):
+    a volunteer's board (their own, or a supervisor looking at one volunteer) starts from the volunteer's
+    members and numbers its few dozen pairings in one windowed statement. A branch-wide or union-wide board
+    would window over ~20,000 pairings that way, so it reads each column's first cards by walking the
+    (stage, stage_changed_at) index (one UNION ALL statement, LIMIT per column) and takes the totals from the
+    kept counters (crm.pairings.stage_counts), counting live only under a source or days filter.
+    Statements: 2 (narrow) or 3 (wide), plus one for the consents."""
+    stages = [stage] if stage is not None else board_stages(f)
+    limit = limit or BOARD_FIRST_PAGE
     low, high = aliased(Member), aliased(Member)
+    visible = policy.visible_pairings_clause(user, low, high)
+    conditions = [visible, *_board_conditions(f, low, high), Pairing.stage.in_(stages)]
+    if _narrow(user, f):
+        ids, totals = _narrow_cards(low, high, conditions, _driving_scope(user, f), start, limit)
+    else:
+        ids = _wide_cards(low, high, conditions, stages, start, limit)
+        totals = _wide_totals(user, f, low, high, conditions)
+    columns = {s: Column(s, totals.get(s, 0), [], start) for s in stages}
+    if not ids:
+        return list(columns.values())
+    low, high = aliased(Member), aliased(Member)
+    stmt = (select(Pairing).join(low, Pairing.member_a).join(high, Pairing.member_b)
+            .options(contains_eager(Pairing.member_a.of_type(low)).load_only(
+                         *(getattr(low, c) for c in _CARD_MEMBER_COLUMNS), raiseload=True),
+                     contains_eager(Pairing.member_b.of_type(high)).load_only(
+                         *(getattr(high, c) for c in _CARD_MEMBER_COLUMNS), raiseload=True),
+                     selectinload(Pairing.consents))
+            .where(Pairing.id.in_(ids)).order_by(Pairing.stage_changed_at, Pairing.id))
+    for pairing in db.session.scalars(stmt):
+        if pairing.stage in columns:  # moved since the ids were read: left out rather than misplaced
+            columns[pairing.stage].pairings.append(pairing)
+    return list(columns.values())
+
+
+def _narrow(user, f: BoardFilters) -> bool:
+    """One volunteer's pairings: a few dozen, numbered by a window in one statement."""
+    from crm.auth.models import Role
+
+    return bool(f.volunteer_id) or (user.has_role(Role.VOLUNTEER) and not user.has_role(Role.SUPERVISOR)
+                                    and not user.has_role(Role.ADMIN))
+
+
+def _narrow_cards(low, high, conditions, scope, start: int, limit: int):
     order = (Pairing.stage_changed_at, Pairing.id)
-    ranked = (select(Pairing.id.label("id"),
+    ranked = (select(Pairing.id.label("id"), Pairing.stage.label("stage"),
                      func.row_number().over(partition_by=Pairing.stage, order_by=order).label("rank"),
                      func.count().over(partition_by=Pairing.stage).label("total"))
               .join(low, Pairing.member_a).join(high, Pairing.member_b)
-              .where(policy.visible_pairings_clause(user, low, high), *_board_conditions(f, low, high),
-                     *_driving_scope(user, f))
-              .subquery())
-    low, high, low_owner, high_owner = aliased(Member), aliased(Member), aliased(User), aliased(User)
-    stmt = (select(Pairing, ranked.c.total).join(ranked, ranked.c.id == Pairing.id)
-            .join(low, Pairing.member_a).join(high, Pairing.member_b)
-            .outerjoin(low_owner, low.owner).outerjoin(high_owner, high.owner)
-            .options(contains_eager(Pairing.member_a.of_type(low)).contains_eager(low.owner.of_type(low_owner)),
-                     contains_eager(Pairing.member_b.of_type(high)).contains_eager(high.owner.of_type(high_owner)),
-                     selectinload(Pairing.consents))
-            .where(ranked.c.rank <= BOARD_COLUMN_LIMIT).order_by(*order))
-    columns = {s: Column(s, 0, []) for s in Stage if f.show_closed or s not in (Stage.CLOSED, Stage.MARRIED)}
-    for pairing, total in db.session.execute(stmt):
-        column = columns[pairing.stage]
-        column.total = total
-        column.pairings.append(pairing)
-    return list(columns.values())
+              .where(*conditions, *scope).subquery())
+    # Every column's total, also of a column whose cards are all before ``start``: rank 1 rows carry it.
+    rows = db.session.execute(select(ranked.c.id, ranked.c.stage, ranked.c.rank, ranked.c.total).where(
+        or_(ranked.c.rank == 1, and_(ranked.c.rank > start, ranked.c.rank <= start + limit)))).all()
+    totals = {row.stage: row.total for row in rows}
+    return [row.id for row in rows if start < row.rank <= start + limit], totals
+
+
+def _wide_cards(low, high, conditions, stages, start: int, limit: int) -> list[int]:
+    """Ids of each column's cards: per stage an ordered walk of ix_pairings_stage with LIMIT, in one statement."""
+    parts = []
+    for s in stages:
+        part = (select(Pairing.id.label("id")).join(low, Pairing.member_a).join(high, Pairing.member_b)
+                .where(*conditions, Pairing.stage == s)
+                .order_by(Pairing.stage_changed_at, Pairing.id).limit(limit).offset(start or None).subquery())
+        parts.append(select(part.c.id))
+    return list(db.session.scalars(union_all(*parts) if len(parts) > 1 else parts[0]))
+
+
+def _wide_totals(user, f: BoardFilters, low, high, conditions) -> dict:
+    from crm.pairings import stage_counts
+
+    counted, branch_id = _counted_scope(user, f)
+    if counted:
+        return stage_counts.for_branch(branch_id)
+    return dict(db.session.execute(
+        select(Pairing.stage, func.count()).join(low, Pairing.member_a).join(high, Pairing.member_b)
+        .where(*conditions, *_driving_scope(user, f)).group_by(Pairing.stage)).all())
+
+
+def _counted_scope(user, f: BoardFilters) -> tuple[bool, int | None]:
+    """Whether the kept counters answer this board's totals, and for which branch (None: union-wide). They
+    count whole branches by stage, so not under a source, days or volunteer filter."""
+    from crm.auth.models import Role
+
+    if f.source or f.min_days or f.volunteer_id:
+        return False, None
+    if user.has_role(Role.ADMIN):
+        return True, f.branch_id
+    if (user.has_role(Role.SUPERVISOR) and not user.has_role(Role.VOLUNTEER)
+            and f.branch_id in (None, user.branch_id)):
+        return True, user.branch_id
+    return False, None
 
 
 def _driving_scope(user, f: BoardFilters) -> list:

@@ -17,7 +17,7 @@ from crm.clock import now_utc
 from crm.errors import Refusal
 from crm.extensions import db
 from crm.members.models import MemberStatus
-from crm.pairings import pipeline
+from crm.pairings import pipeline, stage_counts
 from crm.pairings.models import (
     SHARE_FIELDS,
     ConsentAnswer,
@@ -72,6 +72,7 @@ def propose_pairing(a, b, by, source: Source = Source.MANUAL, *, ask_now: bool =
     db.session.add(pairing)
     db.session.flush()
     db.session.add(StageChange(pairing=pairing, from_stage=None, to_stage=pairing.stage, at=at, by_id=by.id))
+    stage_counts.created(pairing)  # the board's column totals
     record(by, "pairing.propose", pairing, source=source.value, members=[low.id, high.id])
     db.session.flush()
     log.info("pairing %r proposed by %r", pairing, by)
@@ -163,6 +164,7 @@ def create_from_mutual_choice(a, b, by, *, event=None) -> tuple[Pairing, bool]:
     db.session.flush()
     db.session.add(StageChange(pairing=pairing, from_stage=None, to_stage=Stage.AWAITING_CONSENT, at=at,
                                by_id=by.id, note=f"event #{event.id}" if event is not None else None))
+    stage_counts.created(pairing)  # the board's column totals
     record(by, "pairing.propose", pairing, source=Source.EVENT.value, members=[low.id, high.id],
            event=getattr(event, "id", None))
     db.session.flush()

@@ -129,17 +129,44 @@ def add_note(pairing_id):
 
 @bp.route("/board")
 def board():
+    form, f, args = _board_filters()
+    user = current_user._get_current_object()  # resolved once: the policy checks run per card
+    columns = [_column_items(user, column) for column in queries.board(user, f)]
+    return render("pairings/board.html", "board", form=form, columns=columns, now=now_utc(), more_args=args)
+
+
+@bp.route("/board/more")
+def board_more():
+    """The next cards of one column: the "show more" link of the board (htmx appends them in place; without
+    JavaScript it opens this page, one column, with its own "show more" link)."""
+    form, f, args = _board_filters()
+    stage = next((s for s in queries.board_stages(f) if s.value == request.args.get("stage")), None)
+    start = _int(request.args.get("start", "")) or 0
+    if stage is None or start > queries.BOARD_MAX_START:
+        abort(404)
+    user = current_user._get_current_object()
+    column = queries.board(user, f, stage=stage, start=start, limit=queries.BOARD_MORE_PAGE)[0]
+    return render("pairings/board_more.html", "cards", form=form, column=_column_items(user, column),
+                  now=now_utc(), more_args=args)
+
+
+def _board_filters():
+    """The filter form, the filters it gives (none when invalid) and the query arguments that carry them."""
     form = BoardFilterForm(request.args)
     _board_choices(form)
-    f = queries.BoardFilters()
-    if form.validate():
+    f, valid = queries.BoardFilters(), form.validate()
+    if valid:
         f = queries.BoardFilters(volunteer_id=_int(form.volunteer.data), branch_id=_int(form.branch.data),
                                  source=Source(form.source.data) if form.source.data else None,
                                  min_days=form.min_days.data, show_closed=form.show_closed.data)
-    columns = [(column, [(p, [queries.side(current_user, p, m) for m in p.members],
-                          pipeline.allowed_moves(p, current_user)) for p in column.pairings])
-               for column in queries.board(current_user, f)]
-    return render("pairings/board.html", "board", form=form, columns=columns, now=now_utc())
+    args = {name: request.args[name] for name in ("volunteer", "branch", "source", "min_days", "show_closed")
+            if request.args.get(name)} if valid else {}
+    return form, f, args
+
+
+def _column_items(user, column):
+    return column, [(p, [queries.card_side(user, p, m) for m in p.members], pipeline.allowed_moves(p, user))
+                    for p in column.pairings]
 
 
 def _int(value):

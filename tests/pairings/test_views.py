@@ -123,7 +123,7 @@ def test_a_long_column_shows_its_total_and_the_longest_waiting_cards(app, client
     from crm.pairings import queries, services
     from tests.factories import make_member
 
-    monkeypatch.setattr(queries, "BOARD_COLUMN_LIMIT", 2)
+    monkeypatch.setattr(queries, "BOARD_FIRST_PAGE", 2)
     pairing, vol_a, vol_b, a, b = _setup(app, introduced=False)
     with app.test_request_context():
         later = [services.propose_pairing(a, make_member(owner=vol_b, gender=b.gender), vol_a) for _ in range(4)]
@@ -133,7 +133,7 @@ def test_a_long_column_shows_its_total_and_the_longest_waiting_cards(app, client
     html = client.get("/pairings/board").get_data(as_text=True)
     column = html[html.index('id="col-awaiting_consent"'):html.index('id="col-introduced"')]
     assert '<span class="count">5</span>' in column
-    assert len(re.findall(r'class="card"', column)) == 2 and "and 3 more" in column
+    assert len(re.findall(r'class="card"', column)) == 2 and "Show more (3 not shown yet)" in column
     assert pairing.reference in column and later[-1].reference not in column
 
 
