@@ -1,0 +1,39 @@
+"""Empty states with guidance: a new volunteer's first-run guide, a search without results."""
+
+from tests import factories
+from tests.i18n import msg
+
+
+def test_a_new_volunteer_gets_a_first_run_guide_with_links(client, db, login_as):
+    login_as("volunteer")
+    body = client.get("/members/").get_data(as_text=True)
+    assert msg("Your caseload is empty: here is how to start") in body
+    assert 'href="/members/new"' in body and 'href="/members/search?owner=pool"' in body
+    assert msg("This guide disappears once members are in your caseload.") in body
+
+
+def test_the_guide_disappears_once_the_volunteer_has_members(client, db, login_as):
+    volunteer = login_as("volunteer")
+    factories.make_member(owner=volunteer, name="李晓梅")
+    db.session.commit()
+    body = client.get("/members/").get_data(as_text=True)
+    assert "李晓梅" in body
+    assert msg("Your caseload is empty: here is how to start") not in body
+
+
+def test_a_search_without_results_says_how_to_search_and_clears_the_filters(client, db, login_as):
+    volunteer = login_as("volunteer")
+    factories.make_member(owner=volunteer, name="李晓梅")
+    db.session.commit()
+    response = client.get("/members/search?q=不存在的名字", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body
+    assert msg("No member matches these filters.") in body
+    assert msg("Clear the filters") in body and 'href="/members/search"' in body
+    assert msg("Your caseload is empty: here is how to start") not in body
+
+
+def test_live_search_shows_a_loading_indicator_while_it_runs(client, db, login_as):
+    login_as("volunteer")
+    body = client.get("/members/").get_data(as_text=True)
+    assert 'class="htmx-indicator' in body and msg("Searching…") in body
