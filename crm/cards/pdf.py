@@ -1,11 +1,25 @@
-"""Introduction cards as PDF: ``templates/cards/`` rendered to HTML, then to PDF by WeasyPrint.
+"""PDFs (introduction cards, event badges, the annual report, a member's data export): HTML from
+``templates/`` rendered by WeasyPrint.
 
-WeasyPrint is imported here, at start-up (the blueprint imports this module), because the import
-alone takes most of a second. Chinese is set in Noto Sans/Serif CJK SC from the Debian package
-``fonts-noto-cjk`` that ``make`` installs (the project commits no font files); the CSS names the
-families and fontconfig finds them, so Pango shapes the text with a real CJK font and WeasyPrint
-embeds only the glyphs used (a subset, with ``libharfbuzz-subset0``). ``check_font`` says at
-start-up whether fontconfig resolves the family to that package's file, not to a stand-in.
+WeasyPrint is imported here, at start-up (the cards blueprint imports this module), because the
+import alone takes most of a second.
+
+Fonts: Chinese is set in WenQuanYi Micro Hei (Debian ``fonts-wqy-microhei``, a 5 MB TrueType
+collection), with Noto Sans CJK SC (``fonts-noto-cjk``) named after it as the fallback for the
+rare characters Micro Hei lacks (CJK Extension A, e.g. 䶮, and the latest additions to the main
+block). Both come from the system packages ``make`` installs (the project commits no font files);
+the CSS names the families and fontconfig finds them. A TrueType font is what makes a card cheap:
+WeasyPrint embeds only the glyphs used, and subsetting Micro Hei's glyf table costs a fraction of
+subsetting Noto's CFF outlines (PERFORMANCE.md: half the time per card, files 10x smaller). Pango
+only reaches for Noto, and WeasyPrint only embeds it, when a text has a glyph Micro Hei lacks.
+Micro Hei has no bold face and WeasyPrint draws no synthetic bold, so PDF stylesheets mark
+emphasis with size and colour (``font-weight: normal``: a "bold" request would embed the same
+glyphs a second time as a separate font for no visible difference). ``check_font`` says at
+start-up whether fontconfig resolves both families to those packages' files, not to stand-ins.
+
+Per document, only the document's own work is done: the fontconfig configuration (loading it
+scans every installed font, ~25 ms) is built once per process and shared, and stylesheets given
+by name are parsed once per process (re-parsed when the file changes).
 
 Documents fetch nothing from the network and no arbitrary file: ``StaticOnlyFetcher`` serves the
 app's static files and the CJK font files, and refuses everything else.
@@ -13,43 +27,54 @@ app's static files and the CJK font files, and refuses everything else.
 
 import logging
 import mimetypes
+import os
 import shutil
 import subprocess
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import weasyprint
 from flask import current_app, render_template
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 log = logging.getLogger(__name__)
 
-CJK_FAMILY = "Noto Sans CJK SC"
-CJK_PATTERNS = ("Noto Sans CJK SC:style=Regular", "Noto Sans CJK SC:style=Bold",
-                "Noto Serif CJK SC:style=Bold")
+#: The family every PDF stylesheet names first, and the fallback named after it.
+CJK_FAMILY = "WenQuanYi Micro Hei"
+FALLBACK_FAMILY = "Noto Sans CJK SC"
+#: fontconfig pattern -> a part of the file name it must resolve to (else fontconfig substituted a stand-in).
+CJK_PATTERNS = {f"{CJK_FAMILY}:style=Regular": "wqy-microhei"}
+FALLBACK_PATTERNS = {f"{FALLBACK_FAMILY}:style=Regular": "NotoSansCJK"}
+PACKAGES = "fonts-wqy-microhei fonts-noto-cjk libharfbuzz-subset0"
 
 
 @cache
-def font_file(pattern: str = CJK_PATTERNS[0]) -> str | None:
-    """The file fontconfig resolves ``pattern`` to, if it is a Noto CJK file (else None)."""
-    if shutil.which("fc-match") is None:
+def font_file(pattern: str = next(iter(CJK_PATTERNS))) -> str | None:
+    """The file fontconfig resolves ``pattern`` to, if it is the expected package's file (else None)."""
+    expected = {**CJK_PATTERNS, **FALLBACK_PATTERNS}.get(pattern)
+    if shutil.which("fc-match") is None or expected is None:
         return None
     try:
         found = subprocess.run(["fc-match", "-f", "%{file}", pattern], capture_output=True,
                                text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
-    return found if "NotoSansCJK" in found or "NotoSerifCJK" in found else None
+    return found if expected in Path(found).name else None
 
 
 def check_font() -> bool:
-    """Log a clear error when the CJK font is missing: cards would print boxes instead of Chinese."""
+    """Log a clear error when the CJK font is missing (PDFs would print boxes instead of Chinese), and a
+    warning when only the fallback for rare characters is."""
     missing = [p for p in CJK_PATTERNS if font_file(p) is None]
     if missing:
-        log.error("Introduction cards need the Noto CJK fonts (%s); run `make install` "
-                  "(apt-get install fonts-noto-cjk libharfbuzz-subset0).", ", ".join(missing))
+        log.error("PDFs (introduction cards, badges, reports) need the CJK font %s; run `make install` "
+                  "(apt-get install %s).", ", ".join(missing), PACKAGES)
+    if not missing and any(font_file(p) is None for p in FALLBACK_PATTERNS):
+        log.warning("The fallback CJK font %s is missing: rare characters in names (CJK Extension A) would "
+                    "print as boxes; run `make install` (apt-get install fonts-noto-cjk).", FALLBACK_FAMILY)
     return not missing
 
 
@@ -59,7 +84,7 @@ class StaticOnlyFetcher(URLFetcher):
     def __init__(self, static_root: Path):
         super().__init__(allowed_protocols={"file"}, allow_redirects=False)
         self.static_root = static_root.resolve()
-        self.font_files = {Path(f).resolve() for f in map(font_file, CJK_PATTERNS) if f}
+        self.font_files = {Path(f).resolve() for f in map(font_file, {**CJK_PATTERNS, **FALLBACK_PATTERNS}) if f}
 
     def allows(self, path: Path) -> bool:
         return path.is_file() and (path.is_relative_to(self.static_root) or path in self.font_files)
@@ -67,26 +92,60 @@ class StaticOnlyFetcher(URLFetcher):
     def fetch(self, url, headers=None):
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise ValueError(f"Introduction cards fetch only the app's static files, not {url!r}")
+            raise ValueError(f"PDFs fetch only the app's static files, not {url!r}")
         path = Path(url2pathname(parts.path)).resolve()
         if not self.allows(path):
-            raise ValueError(f"Introduction cards may not read {url!r}")
+            raise ValueError(f"PDFs may not read {url!r}")
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+
+
+_font_configs: dict[int, FontConfiguration] = {}
+
+
+def font_config() -> FontConfiguration:
+    """This process's fontconfig configuration, shared by all its documents. Built at first use in each
+    process (not inherited across a fork: a worker forked from a preloading master builds its own).
+    Sharing is safe because no PDF stylesheet declares ``@font-face``; it also keeps Pango's caches warm."""
+    pid = os.getpid()
+    if pid not in _font_configs:
+        _font_configs.clear()
+        _font_configs[pid] = FontConfiguration()
+    return _font_configs[pid]
+
+
+@lru_cache(maxsize=16)
+def _parsed(path: Path, _mtime_ns: int, base_url: str) -> weasyprint.CSS:
+    return weasyprint.CSS(string=path.read_text(encoding="utf-8"), base_url=base_url,
+                          font_config=font_config())
+
+
+def stylesheet(name: str) -> weasyprint.CSS:
+    """``static/<name>`` parsed once per process (again when the file changes)."""
+    root = _static_root()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root.resolve()) or not path.is_file():
+        raise ValueError(f"no stylesheet {name!r} in the static folder")
+    return _parsed(path, path.stat().st_mtime_ns, path.parent.as_uri() + "/")
 
 
 def _static_root() -> Path:
     return Path(current_app.static_folder)
 
 
-def html_to_pdf(html: str) -> bytes:
-    """One WeasyPrint render of ``html`` (relative URLs resolve inside the static folder)."""
+def html_to_pdf(html: str, stylesheets: tuple[str, ...] = ()) -> bytes:
+    """One WeasyPrint render of ``html`` (relative URLs resolve inside the static folder), styled by its
+    own ``<link>``s and by ``stylesheets`` (names under static/, parsed once per process)."""
     root = _static_root()
     document = weasyprint.HTML(string=html, base_url=root.as_uri() + "/",
                                url_fetcher=StaticOnlyFetcher(root))
-    return document.write_pdf()
+    return document.write_pdf(stylesheets=[stylesheet(name) for name in stylesheets], font_config=font_config())
+
+
+#: The cards' stylesheet, passed pre-parsed rather than linked from the template.
+CARD_CSS = "cards/card.css"
 
 
 def render_cards(cards) -> bytes:
     """All ``cards`` (``CardSide``s) in one document, one A6 page each, in one render."""
-    return html_to_pdf(render_template("cards/cards.html", cards=cards))
+    return html_to_pdf(render_template("cards/cards.html", cards=cards), stylesheets=(CARD_CSS,))

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
-from crm.audit.services import record
+from crm.audit.services import new_entry, record, record_all
 from crm.auth import policy
 from crm.cards.suggestions import first_meeting
 from crm.clock import today
@@ -131,6 +131,13 @@ def load_pairings(ids) -> list[Pairing]:
 def record_print(user, pairing: Pairing, batch: bool = False) -> None:
     record(user, "pairing.print_cards", pairing, reference=pairing.reference, batch=batch,
            printed_on=today().isoformat())
+
+
+def record_prints(user, pairings: list[Pairing]) -> None:
+    """The audit entries of a batch print, one per pairing, written in one statement (not one each)."""
+    printed_on = today().isoformat()
+    record_all([new_entry(user, "pairing.print_cards", p, reference=p.reference, batch=True, printed_on=printed_on)
+                for p in pairings])
 
 
 def split_printable(user, ids) -> tuple[list[Pairing], list[str]]:

@@ -28,9 +28,10 @@ def pairing_pdf(pairing_id):
     if refusal:
         abort(403, description=str(refusal))
     data = render_cards(services.cards_for(pairing))
+    filename = f"{pairing.reference}.pdf"  # before the commit expires the pairing (a reload of 3 statements)
     services.record_print(current_user, pairing)
     db.session.commit()
-    return _pdf(data, f"{pairing.reference}.pdf")
+    return _pdf(data, filename)
 
 
 @bp.route("/cards")
@@ -58,8 +59,7 @@ def batch():
         printable, skipped = services.split_printable(current_user, ids)
         if printable:
             data = render_cards([c for p in printable for c in services.cards_for(p)])
-            for pairing in printable:
-                services.record_print(current_user, pairing, batch=True)
+            services.record_prints(current_user, printable)
             db.session.commit()
             if skipped:
                 flash(ngettext("%(num)d introduction was not printed: %(list)s",

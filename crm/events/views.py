@@ -332,8 +332,7 @@ def cards(event_id):
         flash(_("None of this event's introductions can be printed by you."), "warning")
         return redirect(url_for("events.report", event_id=event.id))
     data = render_cards([c for p in printable for c in card_services.cards_for(p)])
-    for pairing in printable:
-        card_services.record_print(current_user, pairing, batch=True)
+    card_services.record_prints(current_user, printable)
     record(current_user, "event.print_cards", event, pairings=[p.id for p in printable], skipped=len(skipped))
     db.session.commit()
     return Response(data, mimetype="application/pdf", headers={

@@ -7,7 +7,8 @@ Colours are presentation attributes, not style attributes (the CSP forbids those
 from markupsafe import Markup, escape
 
 SERIES_COLOURS = ("#2f6f9f", "#d9822b", "#3a9a5b", "#8a5fb3")
-_FONT = 'font-family="Noto Sans CJK SC, sans-serif" font-size="12"'
+# The PDFs' fonts (crm/cards/pdf.py): the annual report draws these charts.
+_FONT = 'font-family="WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif" font-size="12"'
 
 
 def _number(value) -> str:

@@ -30,22 +30,32 @@ def test_card_batch_audit_entries_are_written_together_or_not_at_all(client, db,
     ids = [str(p.id) for p in pairings]
     db.session.remove()
     before = dbstate.contents()
-    real_record, calls = card_services.record, []
+    real_entry, real_write, calls = card_services.new_entry, card_services.record_all, []
 
-    def failing_record(*args, **kwargs):
+    def failing_entry(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:  # the second introduction's entry fails: the first is already in the session
+        if len(calls) == 2:  # the second introduction's entry fails: the first is already made
             raise RuntimeError("disk full")
-        return real_record(*args, **kwargs)
+        return real_entry(*args, **kwargs)
 
-    monkeypatch.setattr(card_services, "record", failing_record)
+    monkeypatch.setattr(card_services, "new_entry", failing_entry)
     with pytest.raises(RuntimeError, match="disk full"):
         client.post("/cards/batch", data={"csrf_token": csrf(), "pairing_id": ids})
     db.session.remove()
     assert len(calls) == 2
     assert dbstate.contents() == before  # not even the first introduction's entry
+    monkeypatch.setattr(card_services, "new_entry", real_entry)
 
-    monkeypatch.setattr(card_services, "record", real_record)
+    def failing_write(entries):  # the entries are written in one INSERT: fail after the first is written
+        real_write(entries[:1])
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(card_services, "record_all", failing_write)
+    with pytest.raises(RuntimeError, match="disk full"):
+        client.post("/cards/batch", data={"csrf_token": csrf(), "pairing_id": ids})
+    db.session.remove()
+    assert dbstate.contents() == before
+    monkeypatch.setattr(card_services, "record_all", real_write)
     response = client.post("/cards/batch", data={"csrf_token": csrf(), "pairing_id": ids})
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     db.session.remove()
