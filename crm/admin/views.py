@@ -10,6 +10,7 @@ from crm.admin.forms import NewUserForm, ResetPasswordForm, UserForm
 from crm.auth.forms import EmptyForm
 from crm.auth.models import Branch, Role, User
 from crm.auth.reauth import password_confirmation_required
+from crm.confirm import confirmation_page, confirmed
 from crm.conflicts import conflict_rows
 from crm.database import as_id
 from crm.errors import Refusal
@@ -102,6 +103,14 @@ def user_edit(user_id):
 def user_active(user_id):
     user = _user_or_404(user_id)
     form = EmptyForm()
+    disabling = request.form.get("active") != "1"
+    if form.validate_on_submit() and disabling and user.id != current_user.id and not confirmed():
+        return confirmation_page(  # without JavaScript: ask first (with it, hx-confirm asked)
+            title=_("Disable %(name)s?", name=user.display_name),
+            message=_("%(name)s is signed out everywhere at once and can no longer sign in. Their cases stay "
+                      "assigned to them until a supervisor reassigns them. You can enable the account again "
+                      "later.", name=user.display_name),
+            button=_("Disable the account"), back_url=url_for("admin.users"))
     if form.validate_on_submit():
         try:
             services.set_active(current_user, user, request.form.get("active") == "1")

@@ -106,7 +106,7 @@ def test_disable_and_enable(app, client, db, login_as):
     db.session.commit()
     elsewhere = _sign_in_elsewhere(app, target)
     assert client.post(f"/admin/users/{target.id}/active",
-                       data={"active": "0", "csrf_token": csrf_token(client)}).status_code == 302
+                       data={"active": "0", "confirmed": "1", "csrf_token": csrf_token(client)}).status_code == 302
     assert _signed_out(elsewhere)
     db.session.expire_all()
     assert not db.session.get(User, target.id).is_active_user

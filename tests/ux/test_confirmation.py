@@ -1,0 +1,46 @@
+"""Destructive actions ask first, also without JavaScript (crm/confirm.py): disabling a user account."""
+
+from crm.auth.models import User
+from tests import dbstate, factories
+from tests.conftest import csrf_token
+from tests.i18n import msg
+
+
+def test_disabling_a_user_without_javascript_shows_a_confirmation_and_writes_nothing(client, db, login_as):
+    login_as("admin")
+    target = factories.make_user("volunteer", display_name="王芳")
+    db.session.commit()
+    before = dbstate.row_counts()
+    response = client.post(f"/admin/users/{target.id}/active", data={"active": "0", "csrf_token": csrf_token(client)})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and msg("Disable %(name)s?", name="王芳") in body
+    assert 'name="confirmed" value="1"' in body and 'name="active" value="0"' in body  # posts the same again
+    assert 'href="/admin/users"' in body  # and a way back
+    assert dbstate.row_counts() == before
+    db.session.expire_all()
+    assert db.session.get(User, target.id).is_active_user
+
+
+def test_confirming_disables_the_account(client, db, login_as):
+    login_as("admin")
+    target = factories.make_user("volunteer")
+    db.session.commit()
+    response = client.post(f"/admin/users/{target.id}/active",
+                           data={"active": "0", "confirmed": "1", "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(User, target.id).is_active_user
+
+
+def test_enabling_needs_no_confirmation_and_the_list_asks_with_htmx(client, db, login_as):
+    login_as("admin")
+    target = factories.make_user("volunteer", is_active_user=False)
+    active = factories.make_user("volunteer", display_name="陈刚")
+    db.session.commit()
+    assert client.post(f"/admin/users/{target.id}/active",
+                       data={"active": "1", "csrf_token": csrf_token(client)}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, target.id).is_active_user
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "hx-confirm=" in page and "hx-vals='{\"confirmed\": \"1\"}'" in page
+    assert active.display_name in page
