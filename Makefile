@@ -8,7 +8,7 @@ HTMX := static/vendor/htmx.min.js
 AXE_VERSION := 4.14.1
 AXE_SHA384 := xt1SFg49QaDwsyt0Xfs2XAyBtYPClXl3X2q5OOLeGAUmq9jZTYIMdztpF99WdhiH
 AXE := tests/.vendor/axe.min.js
-SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium postgresql wrk
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-wqy-microhei fonts-noto-cjk poppler-utils chromium postgresql wrk
 export FLASK_APP := crm
 
 .PHONY: run test install system-deps translations bench load lint clean
@@ -23,7 +23,8 @@ test: install
 
 install: system-deps .venv/installed $(HTMX) $(AXE) translations
 
-# Fonts and harfbuzz-subset are runtime needs (PDF cards); chromium, poppler and postgresql serve the tests.
+# Fonts and harfbuzz-subset are runtime needs of the PDFs (WQY Micro Hei sets them, Noto CJK only the rare
+# characters it lacks; crm/cards/pdf.py); chromium, poppler and postgresql serve the tests.
 system-deps:
 	@need=""; for p in $(SYSTEM_PACKAGES); do dpkg -s "$$p" >/dev/null 2>&1 || need="$$need $$p"; done; \
 	if [ -n "$$need" ]; then \
