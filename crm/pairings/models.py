@@ -203,8 +203,6 @@ class StageChange(db.Model):
     """One move of a pairing through the pipeline. Append-only."""
 
     __tablename__ = "stage_changes"
-    # The statistics read moves in a period (median days at a stage) and closes in a period (crm.stats).
-    __table_args__ = (Index("ix_stage_changes_at", "at"), Index("ix_stage_changes_to_stage_at", "to_stage", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), index=True)
