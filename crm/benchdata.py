@@ -586,6 +586,8 @@ def generate(engine, members: int = 100_000, seed: int = 2026, secret: str = "be
         # The board's column totals per branch (crm.pairings.stage_counts), counted once from what was written.
         from crm.pairings import stage_counts
         writer.counts["pairing_stage_counts"] = stage_counts.rebuild(conn)
+        from crm.members.models import rebuild_name_grams  # name search's substrings (bulk inserts skip the events)
+        writer.counts["member_name_grams"] = rebuild_name_grams(conn)
         writer.reset_sequences()
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:  # the planner's statistics: without them SQLite guesses badly at this size

@@ -408,6 +408,11 @@ def import_rows(parsed: Parsed, *, by, branch, file_hash: str, filename: str) ->
     members = [_member_row(row.values, branch.id, at) for row in good]
     for chunk in _chunks(members, 1000):
         _insert_chunk(chunk)
+    # The Core inserts bypass the ORM events that keep name search's substrings: add them for these rows.
+    from crm.members.models import MemberNameGram, rebuild_name_grams
+    table = Member.__table__
+    rebuild_name_grams(db.session.connection(), (table.c.branch_id == branch.id) & (table.c.created_at == at) & ~(
+        select(MemberNameGram.member_id).where(MemberNameGram.member_id == table.c.id).exists()))
     record(by, "intake.import", None, object_type="members", branch_id=branch.id, imported=len(members),
            rejected=len(parsed.bad), file_sha256=file_hash, filename=filename[:100])
     return len(members)

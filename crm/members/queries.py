@@ -11,7 +11,7 @@ from crm.auth.models import Role, User
 from crm.clock import today
 from crm.database import as_id
 from crm.extensions import db
-from crm.members.models import Assignment, Member, Note
+from crm.members.models import GRAM_MAX, Assignment, Member, MemberNameGram, Note
 from crm.members.pinyin import name_keys
 
 NOTES_ON_CASE_FILE = 20
@@ -47,8 +47,12 @@ def _text_condition(q: str):
         # Range on the lowercase a–z keys uses their indexes on every database ("{" follows "z").
         return or_(and_(Member.name_pinyin >= key, Member.name_pinyin < key + "{"),
                    and_(Member.name_initials >= key, Member.name_initials < key + "{"))
-    return or_(Member.name.contains(q, autoescape=True),
-               Member.name_pinyin == name_keys(q)[0])
+    # Any part of the name through the kept substrings (MemberNameGram): one index seek, not a LIKE scan.
+    # Names longer than GRAM_MAX are looked up by their first GRAM_MAX characters, then checked whole.
+    by_part = Member.id.in_(select(MemberNameGram.member_id).where(MemberNameGram.gram == q.lower()[:GRAM_MAX]))
+    if len(q) > GRAM_MAX:
+        by_part = and_(by_part, Member.name.contains(q, autoescape=True))
+    return or_(by_part, Member.name_pinyin == name_keys(q)[0])
 
 
 def _filter_conditions(f: MemberFilters):
