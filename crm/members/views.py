@@ -118,14 +118,14 @@ def detail(member_id):
     return page
 
 
-def _render_case_file(member, note_form=None, status_form=None, block=None, focus_note=None):
+def _render_case_file(member, note_form=None, status_form=None, block=None, focus_note=None, note_edit=None):
     status_form = status_form or StatusForm(version=member.version, status=member.status.value,
                                             close_reason=member.close_reason.value if member.close_reason else "")
     return render("members/detail.html", block, member=member,
                   notes=queries.recent_notes(member.id), history=queries.assignment_history(member.id),
                   verifiers=queries.verifier_names(member), checks=services.VERIFICATION_CHECKS,
                   note_form=note_form or NoteForm(), verify_form=VerifyForm(), status_form=status_form,
-                  note_edit_form=NoteEditForm(), focus_note=focus_note,
+                  note_edit_form=NoteEditForm(), focus_note=focus_note, note_edit=note_edit or (None, None),
                   interest_labels=_interest_labels(), **_counselling_panel(member), **_pairing_panels(member))
 
 
@@ -226,9 +226,17 @@ def edit_note(member_id, note_id):
             note = db.session.get(Note, note_id)
             rows = conflict_rows(form, {"body": note.body}, only_differences=False)
             form.version.data = str(note.version)  # saving again re-applies this text over the saved one
-            return render("members/note_conflict.html", form=form, member=member, note=note, conflict=rows), 409
+            page = render("members/note_conflict.html", "content", form=form, member=member, note=note,
+                          conflict=rows)
+            if is_htmx():  # in place: the conflict page replaces the main content (htmx swaps 2xx/422 only)
+                return page, 200, {"HX-Retarget": "#main", "HX-Reswap": "innerHTML show:top"}
+            return page, 409
+    elif is_htmx():  # in place: the note's form comes back open with the typed text and the message
+        return _render_case_file(member, block="notes", note_edit=(note.id, form)), 422
     else:
         flash(" ".join(form.body.errors) or _("The note could not be saved."), "error")
+    if is_htmx():
+        return _render_case_file(member, block="notes", focus_note=note.id)
     return redirect(url_for("members.detail", member_id=member.id) + f"#note-{note.id}")
 
 

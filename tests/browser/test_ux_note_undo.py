@@ -98,3 +98,43 @@ def test_delete_a_note_and_undo_without_javascript(db, fresh_context, shot):
     expect(page.locator(f"#note-{wrong.id}")).to_contain_text("这条记录写错了会员")
     assert not _deleted(db, wrong.id)
     shot(page, "restored")
+
+
+def _body(db, note_id) -> str:
+    db.session.rollback()
+    return db.session.scalar(select(Note.body).where(Note.id == note_id))
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_correct_a_note_in_place_or_by_page(db, fresh_context, shot, javascript):
+    volunteer, member, wrong = _world(db)
+    page = fresh_context(java_script_enabled=javascript).new_page()
+    log_in(page, volunteer)
+    page.goto(f"/members/{member.id}")
+    if javascript:
+        page.evaluate("window.__marker = 1")
+    item = page.locator(f"#note-{wrong.id}")
+    item.locator("summary").click()
+    item.locator("textarea").fill("")
+    item.get_by_role("button", name=re.compile("更正|correction", re.I)).click()
+    # An empty correction: the message beside the field, nothing saved.
+    if javascript:
+        expect(page.locator(f"#note-body-{wrong.id}-error")).to_be_visible()
+        expect(page.locator(f"#note-body-{wrong.id}")).to_be_focused()
+    else:
+        page.wait_for_url(re.compile(rf"/members/{member.id}(#.*)?$"))
+        expect(page.locator("#flashes .flash-error")).to_be_visible()
+    assert _body(db, wrong.id) == "这条记录写错了会员"
+    shot(page, "empty-correction")
+
+    item = page.locator(f"#note-{wrong.id}")
+    if not item.locator("details[open]").count():
+        item.locator("summary").click()
+    item.locator("textarea").fill("这条记录已更正")
+    item.get_by_role("button", name=re.compile("更正|correction", re.I)).click()
+    expect(page.locator(f"#note-{wrong.id} p.body")).to_have_text("这条记录已更正")
+    assert _body(db, wrong.id) == "这条记录已更正"
+    if javascript:
+        assert page.evaluate("window.__marker") == 1, "the page was reloaded"
+        expect(page.locator(f"#note-{wrong.id}")).to_be_focused()
+    shot(page, "corrected")
