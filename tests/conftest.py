@@ -33,8 +33,28 @@ class FreshUserClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    # A file, not :memory:, so that the live server's threads share it.
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        # A file, not :memory:, so that the live server's threads share it (a temp dir per xdist worker).
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _database_of_worker(server, worker) if worker else server
+
+
+def _database_of_worker(server: str, worker: str) -> str:
+    """Parallel workers (pytest -n) each get their own database on the server, as each gets its own SQLite file:
+    every test empties all tables afterwards, which must never happen under another worker's test."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session", autouse=True)
