@@ -28,7 +28,7 @@ from crm.pairings.forms import (
     PairingNoteForm,
     ProposeForm,
 )
-from crm.pairings.models import SHARE_FIELDS, ConsentAnswer, ConsentChannel, PairingCloseReason, Source
+from crm.pairings.models import SHARE_FIELDS, ConsentAnswer, ConsentChannel, PairingCloseReason, Source, Stage
 from crm.web import is_htmx, render
 
 
@@ -132,7 +132,8 @@ def board():
     form, f, args = _board_filters()
     user = current_user._get_current_object()  # resolved once: the policy checks run per card
     columns = [_column_items(user, column) for column in queries.board(user, f)]
-    return render("pairings/board.html", "board", form=form, columns=columns, now=now_utc(), more_args=args)
+    return render("pairings/board.html", "board", form=form, columns=columns, now=now_utc(), more_args=args,
+                  kit=_card_kit())
 
 
 @bp.route("/board/more")
@@ -147,7 +148,7 @@ def board_more():
     user = current_user._get_current_object()
     column = queries.board(user, f, stage=stage, start=start, limit=queries.BOARD_MORE_PAGE)[0]
     return render("pairings/board_more.html", "cards", form=form, column=_column_items(user, column),
-                  now=now_utc(), more_args=args)
+                  now=now_utc(), more_args=args, kit=_card_kit())
 
 
 def _board_filters():
@@ -162,6 +163,17 @@ def _board_filters():
     args = {name: request.args[name] for name in ("volunteer", "branch", "source", "min_days", "show_closed")
             if request.args.get(name)} if valid else {}
     return form, f, args
+
+
+def _card_kit() -> dict:
+    """What every board card repeats, made once per page: URL patterns ({} for the pairing id), the stage labels
+    and the CSRF token."""
+    from flask_wtf.csrf import generate_csrf
+
+    marker = 987654321
+    return {"detail_url": url_for("pairings.detail", pairing_id=marker).replace(str(marker), "{}"),
+            "move_url": url_for("pairings.move", pairing_id=marker).replace(str(marker), "{}"),
+            "labels": {s: str(s.label) for s in Stage}, "closed": Stage.CLOSED, "csrf": generate_csrf()}
 
 
 def _column_items(user, column):
