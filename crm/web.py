@@ -6,7 +6,7 @@ import sys
 import click
 from flask import current_app, g, has_request_context, render_template, request, session
 from flask.cli import AppGroup
-from flask_babel import format_date, format_datetime
+from flask_babel import format_datetime
 from jinja2_fragments.flask import render_block
 from werkzeug.routing import IntegerConverter
 
@@ -109,7 +109,10 @@ def init_app(app):
     app.after_request(_vary_on_htmx)
     app.context_processor(_template_helpers)
     app.jinja_env.globals["punct"] = _Punctuation()
-    app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
+    from crm import i18n
+    i18n.init_app(app)  # memoized catalogue per request, fast template gettext, the |date filter
+    from crm import widgets
+    widgets.install()  # <select> options written directly, same HTML as WTForms'
     app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
     for status in (400, 403, 404, 405, 500):
         app.register_error_handler(status, _error_page(status))

@@ -55,7 +55,8 @@ def _text_condition(q: str):
     return or_(by_part, Member.name_pinyin == name_keys(q)[0])
 
 
-def _filter_conditions(f: MemberFilters):
+def filter_conditions(f: MemberFilters):
+    """The WHERE conditions of the list filters (crm.members.listing shows the rows)."""
     conditions = []
     if f.q:
         conditions.append(_text_condition(f.q))
@@ -83,7 +84,7 @@ def member_page(user, filters: MemberFilters, page: int, per_page: int):
     total = func.count().over().label("total")
     query = (select(Member, owner.display_name.label("owner_name"), total)
              .outerjoin(owner, Member.owner_id == owner.id)
-             .where(policy.visible_members_clause(user), *_filter_conditions(filters))
+             .where(policy.visible_members_clause(user), *filter_conditions(filters))
              .order_by(Member.last_contact_at.desc().nulls_last(), Member.id.desc())
              .limit(per_page).offset((page - 1) * per_page))
     rows = db.session.execute(query).all()

@@ -12,7 +12,7 @@ from crm.auth.models import Role
 from crm.conflicts import conflict_rows
 from crm.errors import Refusal
 from crm.extensions import db
-from crm.members import bp, queries, services
+from crm.members import bp, listing, queries, services
 from crm.members.forms import (
     MemberForm,
     NewMemberForm,
@@ -58,9 +58,11 @@ def _list_page(title_key: str, preset_owner: str = "", args=None, bulk_form=None
         owner=form.owner.data or "") if form.validate() else queries.MemberFilters(owner=preset_owner)
     page = form.page.data if not form.page.errors and form.page.data else 1
     per_page = current_app.config["PAGE_SIZE"]
-    rows, total = queries.member_page(current_user, filters, page, per_page)
+    bulk_form = bulk_form or bulk_reassign_form(volunteers)
+    rows, total = listing.member_rows(current_user, queries.filter_conditions(filters), page, per_page,
+                                      selectable=bulk_form is not None)
     return render("members/list.html", "results", form=form, rows=rows, total=total, page=page,
-                  per_page=per_page, title_key=title_key, bulk_form=bulk_form or bulk_reassign_form(volunteers),
+                  per_page=per_page, title_key=title_key, bulk_form=bulk_form,
                   args={k: v for k, v in args.items() if k != "page"})
 
 
