@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from crm.audit.services import record
 from crm.auth import policy
 from crm.auth.models import Branch
+from crm.confirm import confirmation_page, confirmed
 from crm.conflicts import conflict_rows
 from crm.database import as_id
 from crm.errors import Refusal
@@ -157,6 +158,11 @@ def set_status(event_id):
     try:
         if not form.validate_on_submit():
             raise Refusal(_("Choose a status."), field="status")
+        if form.status.data == EventStatus.CANCELLED.value and not confirmed():  # without JS: ask first
+            return confirmation_page(
+                title=_("Cancel the event “%(title)s”?", title=event.title),
+                message=_("Sign-ups end and the event cannot be reopened. Tell the members who signed up."),
+                button=_("Cancel the event"), back_url=url_for("events.detail", event_id=event.id))
         services.set_status(event, EventStatus(form.status.data), current_user)
         db.session.commit()
         flash(_("The event is now “%(status)s”.", status=EventStatus(form.status.data).label), "success")
@@ -200,6 +206,11 @@ def cancel_registration(event_id):
     try:
         if not form.validate_on_submit():
             raise Refusal(_("Your session has expired or the form is out of date. Reload the page and try again."))
+        if not confirmed():  # without JS: ask first (with it, hx-confirm asked)
+            return confirmation_page(
+                title=_("Remove %(name)s from “%(title)s”?", name=reg.member.name, title=event.title),
+                message=_("The place goes to the next member on the waiting list, if there is one."),
+                button=_("Cancel sign-up"), back_url=url_for("events.detail", event_id=event.id))
         services.cancel_registration(reg, current_user)
         db.session.commit()
         flash(_("Sign-up cancelled."), "success")

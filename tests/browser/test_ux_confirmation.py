@@ -46,9 +46,40 @@ def test_disable_without_javascript_goes_through_a_confirmation_page(db, fresh_c
     log_in(page, admin)
     page.goto("/admin/users")
     _row_button(page, target).click()
-    expect(page.locator("form.confirm-step")).to_contain_text("王芳")
+    expect(page.locator("h1")).to_contain_text("王芳")
     shot(page, "confirmation-page")
     assert _active(db, target.id)
     page.locator("form.confirm-step button[type=submit]").click()
     page.wait_for_url("**/admin/users")
     assert not _active(db, target.id)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_removing_a_member_from_an_event_asks_first(db, fresh_context, shot, javascript):
+    from crm.events import services as event_services
+    from crm.events.models import EventRegistration, RegistrationStatus
+    from tests.events.helpers import make_event
+    from tests.factories import make_member
+
+    volunteer = make_user("volunteer")
+    event = make_event(volunteer.branch)
+    reg = event_services.register(event, make_member(owner=volunteer, name="李晓梅"), volunteer)
+    db.session.commit()
+    page = fresh_context(java_script_enabled=javascript).new_page()
+    log_in(page, volunteer)
+    page.goto(f"/events/{event.id}")
+    button = page.locator("tr", has_text="李晓梅").locator("form button[type=submit]")
+    if javascript:
+        page.once("dialog", lambda dialog: dialog.accept())
+        button.click()
+    else:
+        button.click()
+        expect(page.locator("h1")).to_contain_text("李晓梅")
+        shot(page, "confirmation-page")
+        db.session.rollback()
+        assert db.session.get(EventRegistration, reg.id).status is RegistrationStatus.REGISTERED
+        page.locator("form.confirm-step button[type=submit]").click()
+    page.wait_for_url(f"**/events/{event.id}")
+    expect(page.locator("#flashes")).not_to_be_empty()
+    db.session.rollback()
+    assert db.session.get(EventRegistration, reg.id).status is RegistrationStatus.CANCELLED

@@ -52,7 +52,7 @@ def test_role_by_route(client, login_as, csrf, db, who, method, template, expect
     db.session.commit()
     login_as(people[who])
     url = template.format(event=event.id, reg=reg.id)
-    data = {"csrf_token": csrf(), "registration_id": reg.id, "status": EventStatus.CLOSED.value}
+    data = {"csrf_token": csrf(), "registration_id": reg.id, "status": EventStatus.CLOSED.value, "confirmed": "1"}
     response = client.get(url) if method == "GET" else client.post(url, data=data)
     assert response.status_code == expected[who], (who, url, response.status_code)
     if method == "POST" and response.status_code >= 400:

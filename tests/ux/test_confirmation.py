@@ -44,3 +44,60 @@ def test_enabling_needs_no_confirmation_and_the_list_asks_with_htmx(client, db, 
     page = client.get("/admin/users").get_data(as_text=True)
     assert "hx-confirm=" in page and "hx-vals='{\"confirmed\": \"1\"}'" in page
     assert active.display_name in page
+
+
+# --- events: removing a member from an event, cancelling an event -----------------------------------
+
+def _event_world(db, login_as):
+    from crm.events import services as event_services
+    from tests.events.helpers import make_event
+    supervisor = factories.make_user("supervisor")
+    volunteer = factories.make_user("volunteer", branch=supervisor.branch)
+    event = make_event(supervisor.branch)
+    member = factories.make_member(owner=volunteer, name="李晓梅")
+    reg = event_services.register(event, member, volunteer)
+    db.session.commit()
+    login_as(supervisor)
+    return event, reg
+
+
+def test_removing_a_member_from_an_event_asks_first_without_javascript(client, db, login_as):
+    from crm.events.models import EventRegistration, RegistrationStatus
+    event, reg = _event_world(db, login_as)
+    before = dbstate.row_counts()
+    response = client.post(f"/events/{event.id}/cancel",
+                           data={"registration_id": str(reg.id), "csrf_token": csrf_token(client)})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "李晓梅" in body and 'name="confirmed" value="1"' in body
+    assert f'name="registration_id" value="{reg.id}"' in body
+    assert dbstate.row_counts() == before
+    response = client.post(f"/events/{event.id}/cancel", data={"registration_id": str(reg.id), "confirmed": "1",
+                                                              "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(EventRegistration, reg.id).status is RegistrationStatus.CANCELLED
+
+
+def test_cancelling_an_event_asks_first_other_status_changes_do_not(client, db, login_as):
+    from crm.events.models import Event, EventStatus
+    event, _reg = _event_world(db, login_as)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "hx-confirm=" in page and 'value="cancelled"' in page
+    before = dbstate.row_counts()
+    response = client.post(f"/events/{event.id}/status", data={"status": "cancelled", "csrf_token": csrf_token(client)})
+    assert response.status_code == 200 and 'name="status" value="cancelled"' in response.get_data(as_text=True)
+    assert dbstate.row_counts() == before
+    response = client.post(f"/events/{event.id}/status", data={"status": "cancelled", "confirmed": "1",
+                                                               "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).status is EventStatus.CANCELLED
+
+
+def test_closing_sign_ups_needs_no_confirmation(client, db, login_as):
+    from crm.events.models import Event, EventStatus
+    event, _reg = _event_world(db, login_as)
+    response = client.post(f"/events/{event.id}/status", data={"status": "closed", "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).status is EventStatus.CLOSED
