@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 
 from crm.auth import policy
 from crm.auth.reauth import password_confirmation_required
+from crm.confirm import confirmation_page, confirmed
 from crm.errors import Refusal
 from crm.extensions import db
 from crm.members.views import get_member_for
@@ -82,6 +83,11 @@ def upload_photo(member_id):
 @bp.route("/members/<int:member_id>/photo/delete", methods=["POST"])
 def delete_photo(member_id):
     member = get_member_for(current_user, member_id, need="edit")
+    if member.photo_path and FlaskForm().validate_on_submit() and not confirmed():  # without JS: ask first
+        return confirmation_page(
+            title=_("Delete the photo of %(name)s?", name=member.name),
+            message=_("The photo file is deleted at once and cannot be restored; upload it again if needed."),
+            button=_("Delete photo"), back_url=url_for("members.detail", member_id=member.id) + "#privacy")
     if FlaskForm().validate_on_submit() and photos.delete_photo(member, by=current_user):
         db.session.commit()
         flash(_("Photo deleted."), "success")

@@ -148,6 +148,8 @@ def test_a_replaced_or_deleted_photo_leaves_no_file(client, csrf, own, photo_dir
     files = [p for p in stored(photo_dir) if p.is_file()]
     assert len(files) == 1
     response = client.post(f"/privacy/members/{member.id}/photo/delete", data={"csrf_token": csrf()})
+    assert response.status_code == 200 and any(p.is_file() for p in stored(photo_dir))  # asked first
+    response = client.post(f"/privacy/members/{member.id}/photo/delete", data={"csrf_token": csrf(), "confirmed": "1"})
     assert response.status_code == 302
     assert not any(p.is_file() for p in stored(photo_dir))
     db.session.expire_all()
