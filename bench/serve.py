@@ -101,7 +101,7 @@ def measure(app, database_url: str, secret: str, user_id: str, member_id: int, s
     results = {}
     try:
         table.wait("/table")
-        crm.wait("/members/", cookie)
+        crm.wait("/members/", cookie, timeout=300)  # gunicorn.conf.py builds the suggestion index before forking
         crm.wait(f"/members/{member_id}", cookie)
         for label, server, path, ck in [("Bare 50-row table (no DB)", table, "/table", ""),
                                         ("Caseload", crm, "/members/", cookie),
