@@ -14,7 +14,7 @@ from tests.factories import PASSWORD, make_branch, make_member, make_user
 
 pytestmark = pytest.mark.browser
 
-FOCUSED = """(selector) => {
+FOCUSED = r"""(selector) => {
   const e = document.activeElement;
   if (!e || e === document.body || e === document.documentElement) { return null; }
   const style = getComputedStyle(e);
@@ -24,7 +24,21 @@ FOCUSED = """(selector) => {
     path.unshift(n.tagName.toLowerCase() + (n.id ? "#" + n.id : "") + ":" +
                  Array.prototype.indexOf.call(n.parentElement ? n.parentElement.children : [], n));
   }
+  // The ring is drawn outside the element (outline-offset): it must stand out from what is behind it there,
+  // the first opaque background among the ancestors (WCAG 1.4.11, 3:1 for user interface components).
+  const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b]
+    .map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let behind = "rgb(255, 255, 255)";
+  for (let n = e.parentElement; n; n = n.parentElement) {
+    const bg = getComputedStyle(n).backgroundColor, parts = rgb(bg);
+    if (parts.length === 3 || (parts.length === 4 && parts[3] === 1)) { behind = bg; break; }
+  }
+  const ring = style.outlineStyle !== "none" ? style.outlineColor : null;  // a box-shadow ring: not measured
+  const [hi, lo] = [lum(rgb(ring || behind)), lum(rgb(behind))].sort((a, b) => b - a);
   return {
+    ringContrast: Math.round((hi + 0.05) / (lo + 0.05) * 100) / 100, ring: ring, behind: behind,
     path: path.join(">"), html: e.outerHTML.slice(0, 140), matches: selector ? e.matches(selector) : false,
     // Chromium's date inputs take one Tab stop per part (year, month, day) while staying the focused element.
     parts: e.matches("input[type=date], input[type=time], input[type=datetime-local], input[type=month]"),
@@ -46,10 +60,19 @@ def focused(page, selector: str | None = None) -> dict | None:
     return page.evaluate(FOCUSED, selector)
 
 
+def ring_problem(now: dict) -> str | None:
+    if not (now["focusVisible"] and now["indicator"]):
+        return f"no visible focus indicator on {now['html']}"
+    if now["ring"] and now["ringContrast"] < 3:
+        return (f"the focus ring ({now['ring']}) on {now['html']} has a contrast of {now['ringContrast']}:1 "
+                f"against {now['behind']} (needs 3:1)")
+    return None
+
+
 def assert_focus_shows(page, where: str) -> dict:
     now = focused(page)
     assert now is not None, f"{where}: the focus left the page"
-    assert now["focusVisible"] and now["indicator"], f"{where}: no visible focus indicator on {now['html']}"
+    assert not ring_problem(now), f"{where}: {ring_problem(now)}"
     assert now["onScreen"], f"{where}: the focused element is off screen: {now['html']}"
     return now
 
@@ -63,7 +86,7 @@ def tab_to(page, selector: str, *, back: bool = False, limit: int = 120) -> dict
         now = focused(page, selector)
         if now is None:
             continue  # passed out of the page into the browser's own controls: Tab comes back in
-        assert now["focusVisible"] and now["indicator"], f"no visible focus indicator on {now['html']}"
+        assert not ring_problem(now), ring_problem(now)
         assert now["onScreen"], f"the focused element is off screen: {now['html']}"
         if seen and seen[-1] == now["path"]:
             assert now["parts"], f"Tab did not move the focus from {now['html']}"
@@ -193,7 +216,7 @@ def test_tab_goes_through_every_control_and_out_and_shift_tab_comes_back(db, chi
         now = focused(page)
         if now is None:
             break  # out of the page: nothing held the focus
-        assert now["focusVisible"] and now["indicator"], f"no visible focus indicator on {now['html']}"
+        assert not ring_problem(now), ring_problem(now)
         if forward and forward[-1] == now["path"] and now["parts"]:
             continue
         assert now["path"] not in forward, f"the focus came back to {now['html']} before leaving the page"
