@@ -83,3 +83,29 @@ def test_removing_a_member_from_an_event_asks_first(db, fresh_context, shot, jav
     expect(page.locator("#flashes")).not_to_be_empty()
     db.session.rollback()
     assert db.session.get(EventRegistration, reg.id).status is RegistrationStatus.CANCELLED
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_event_sign_up_search_is_live_with_javascript_and_a_form_without(db, fresh_context, shot, javascript):
+    from crm.members.models import MemberStatus
+    from tests.events.helpers import make_event
+    from tests.factories import make_member
+
+    volunteer = make_user("volunteer")
+    event = make_event(volunteer.branch)
+    make_member(owner=volunteer, name="李晓梅", status=MemberStatus.ACTIVE)
+    db.session.commit()
+    page = fresh_context(java_script_enabled=javascript).new_page()
+    log_in(page, volunteer)
+    page.goto(f"/events/{event.id}")
+    if javascript:
+        page.evaluate("window.__marker = 1")
+        page.locator("#q").press_sequentially("李晓", delay=50)  # no Enter: results come as you type
+    else:
+        page.locator("#q").fill("李晓")
+        page.locator("form[role=search] button[type=submit]").click()
+    expect(page.locator("#event-candidates")).to_contain_text("李晓梅")
+    if javascript:
+        assert page.evaluate("window.__marker") == 1, "the page was reloaded"
+    assert "q=" in page.url
+    shot(page, "candidates")
