@@ -108,8 +108,9 @@ def rebuild(conn=None) -> int:
     execute = (conn or db.session).execute
     execute(delete(PairingStageCount))
     table = PairingStageCount.__table__
-    done = execute(table.insert().from_select(["branch_id", "stage", "touching", "owned"], recount_query()))
-    return done.rowcount
+    execute(table.insert().from_select(["branch_id", "stage", "touching", "owned"], recount_query()))
+    # Counted, not rowcount: psycopg reports -1 for INSERT ... SELECT.
+    return execute(select(func.count()).select_from(PairingStageCount)).scalar()
 
 
 def for_branch(branch_id: int | None) -> dict[Stage, int]:
