@@ -249,12 +249,17 @@ def verify(member_id):
     if form.validate_on_submit():
         if not policy.can_record_check(current_user, member, form.check.data):
             abort(403)
+        status = member.status
         try:
             services.verify_member(member, form.check.data, by=current_user)
             db.session.commit()
             flash(_("Verification recorded."), "success")
         except Refusal as refusal:
             flash(str(refusal.message), "error")
+        if is_htmx() and member.status is not status:
+            # The last step made the member active: the page head and the status form show it too, so the whole
+            # page reloads (the flash shows there) instead of one panel disagreeing with the rest.
+            return "", 200, {"HX-Refresh": "true"}
     if is_htmx():
         return _render_case_file(member, block="verification")
     return redirect(url_for("members.detail", member_id=member.id) + "#verification")

@@ -53,6 +53,7 @@ def test_supervisor_verifies_reassigns_and_reads_the_dashboard(db, journey, view
     j.go("/members/search")
     expect(page).to_have_url(re.compile(r"/members/search$"))
     page.locator("#q").press_sequentially("林小雨", delay=60)
+    expect(page).to_have_url(re.compile(r"q=%E6%9E%97%E5%B0%8F%E9%9B%A8"))  # the search for all she typed
     expect(page.locator("#results tbody tr")).to_have_count(1)
     member_row(page, "林小雨").get_by_role("link", name="林小雨").click()
     expect(page).to_have_url(re.compile(rf"/members/{newcomer.id}$"))
@@ -66,6 +67,10 @@ def test_supervisor_verifies_reassigns_and_reads_the_dashboard(db, journey, view
         expect(checks.locator("li.done")).to_have_count(done)
     expect(checks.locator("li.todo")).to_have_count(0)
     expect(checks).to_contain_text("周主任")  # who checked, beside each step
+    # The last check made her active: the whole page says so, not only the checklist.
+    expect(page.locator(".page-head .status-active")).to_be_visible()
+    expect(page.locator("select[name=status]")).to_have_value("active")
+    expect(page.locator(".flash-success")).to_be_visible()
     j.step("verified")
     db.session.rollback()  # a new snapshot: the live server wrote in its own transaction
     member = db.session.get(Member, newcomer.id)
