@@ -81,13 +81,15 @@ def check_font() -> bool:
 class StaticOnlyFetcher(URLFetcher):
     """Serves ``file:`` URLs inside the static folder or naming a CJK font file; refuses the rest."""
 
-    def __init__(self, static_root: Path):
+    def __init__(self, static_root: Path, also: frozenset[Path] = frozenset()):
         super().__init__(allowed_protocols={"file"}, allow_redirects=False)
         self.static_root = static_root.resolve()
         self.font_files = {Path(f).resolve() for f in map(font_file, {**CJK_PATTERNS, **FALLBACK_PATTERNS}) if f}
+        self.also = {p.resolve() for p in also}  # files this one document was given (members' photos)
 
     def allows(self, path: Path) -> bool:
-        return path.is_file() and (path.is_relative_to(self.static_root) or path in self.font_files)
+        return path.is_file() and (path.is_relative_to(self.static_root) or path in self.font_files
+                                   or path in self.also)
 
     def fetch(self, url, headers=None):
         parts = urlsplit(url)
@@ -133,12 +135,13 @@ def _static_root() -> Path:
     return Path(current_app.static_folder)
 
 
-def html_to_pdf(html: str, stylesheets: tuple[str, ...] = ()) -> bytes:
+def html_to_pdf(html: str, stylesheets: tuple[str, ...] = (), files: frozenset[Path] = frozenset()) -> bytes:
     """One WeasyPrint render of ``html`` (relative URLs resolve inside the static folder), styled by its
-    own ``<link>``s and by ``stylesheets`` (names under static/, parsed once per process)."""
+    own ``<link>``s and by ``stylesheets`` (names under static/, parsed once per process). ``files``:
+    files outside the static folder this document may read (checked by the caller)."""
     root = _static_root()
     document = weasyprint.HTML(string=html, base_url=root.as_uri() + "/",
-                               url_fetcher=StaticOnlyFetcher(root))
+                               url_fetcher=StaticOnlyFetcher(root, files))
     return document.write_pdf(stylesheets=[stylesheet(name) for name in stylesheets], font_config=font_config())
 
 
@@ -147,5 +150,7 @@ CARD_CSS = "cards/card.css"
 
 
 def render_cards(cards) -> bytes:
-    """All ``cards`` (``CardSide``s) in one document, one A6 page each, in one render."""
-    return html_to_pdf(render_template("cards/cards.html", cards=cards), stylesheets=(CARD_CSS,))
+    """All ``cards`` (``CardSide``s) in one document, one A6 page each, in one render. A card's photo
+    (put there by crm.cards.services after the photo checks) is the only file it reads outside static/."""
+    photos = frozenset(Path(url2pathname(urlsplit(c.photo).path)) for c in cards if c.photo)
+    return html_to_pdf(render_template("cards/cards.html", cards=cards), stylesheets=(CARD_CSS,), files=photos)

@@ -22,6 +22,7 @@ from crm.members import vocab
 from crm.members.models import Member
 from crm.members.projections import SharedProfile
 from crm.pairings.models import Pairing, Stage
+from crm.privacy.photos import photo_file
 from crm.web import punctuation
 
 
@@ -51,6 +52,7 @@ class CardSide:
     suggestion: str = ""
     volunteer_name: str = ""
     volunteer_phone: str | None = None
+    photo: str | None = None       # file: URI of the other member's photo, when the printing user may show it
 
 
 def _area(city: str, district: str) -> str:
@@ -72,8 +74,19 @@ def _introduced_on(pairing: Pairing) -> date:
     return (at or pairing.stage_changed_at).date()
 
 
-def card_side(pairing: Pairing, recipient: Member) -> CardSide:
-    """The card handed to ``recipient``: the other member as they agreed to be shown."""
+def _photo_uri(user, member: Member, pairing: Pairing) -> str | None:
+    """The member's photo for the other side's card: the checks of the photo view (crm.privacy.views
+    pairing_photo): photo consent, shared in this introduction, both said yes, and a printing user who
+    may open the recipient's case file."""
+    if user is None or not policy.can_see_photo(user, member, pairing):
+        return None
+    path = photo_file(member.photo_path)
+    return path.resolve().as_uri() if path else None
+
+
+def card_side(pairing: Pairing, recipient: Member, user=None) -> CardSide:
+    """The card handed to ``recipient``: the other member as they agreed to be shown (with their photo
+    only when ``user``, who prints it, may show it)."""
     other = pairing.other(recipient)
     shown = SharedProfile.from_member(other, pairing.consent_for(other))
     addressee = SharedProfile.from_member(recipient, pairing.consent_for(recipient)).display_name
@@ -93,12 +106,13 @@ def card_side(pairing: Pairing, recipient: Member) -> CardSide:
         self_intro=printable_text(view.self_intro),
         phone=shown.phone, wechat_id=shown.wechat_id, employer=shown.employer,
         suggestion=suggestion,
-        volunteer_name=owner.display_name if owner else "", volunteer_phone=owner.phone if owner else None)
+        volunteer_name=owner.display_name if owner else "", volunteer_phone=owner.phone if owner else None,
+        photo=_photo_uri(user, other, pairing))
 
 
-def cards_for(pairing: Pairing) -> list[CardSide]:
-    """Both cards of a pairing: the one for member A, then the one for member B."""
-    return [card_side(pairing, m) for m in pairing.members]
+def cards_for(pairing: Pairing, user=None) -> list[CardSide]:
+    """Both cards of a pairing: the one for member A, then the one for member B (printed by ``user``)."""
+    return [card_side(pairing, m, user) for m in pairing.members]
 
 
 def print_refusal(user, pairing: Pairing):

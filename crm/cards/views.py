@@ -27,7 +27,7 @@ def pairing_pdf(pairing_id):
     refusal = services.print_refusal(current_user, pairing)
     if refusal:
         abort(403, description=str(refusal))
-    data = render_cards(services.cards_for(pairing))
+    data = render_cards(services.cards_for(pairing, current_user))
     filename = f"{pairing.reference}.pdf"  # before the commit expires the pairing (a reload of 3 statements)
     services.record_print(current_user, pairing)
     db.session.commit()
@@ -58,7 +58,7 @@ def batch():
     if error is None:
         printable, skipped = services.split_printable(current_user, ids)
         if printable:
-            data = render_cards([c for p in printable for c in services.cards_for(p)])
+            data = render_cards([c for p in printable for c in services.cards_for(p, current_user)])
             services.record_prints(current_user, printable)
             db.session.commit()
             if skipped:

@@ -342,7 +342,7 @@ def cards(event_id):
     if not printable:
         flash(_("None of this event's introductions can be printed by you."), "warning")
         return redirect(url_for("events.report", event_id=event.id))
-    data = render_cards([c for p in printable for c in card_services.cards_for(p)])
+    data = render_cards([c for p in printable for c in card_services.cards_for(p, current_user)])
     card_services.record_prints(current_user, printable)
     record(current_user, "event.print_cards", event, pairings=[p.id for p in printable], skipped=len(skipped))
     db.session.commit()

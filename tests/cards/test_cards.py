@@ -343,3 +343,50 @@ def test_who_else_may_print(client, login_as, role, status):
     pairing, vol_a, *_ = introduced()
     login_as(role, branch=vol_a.branch) if role == "supervisor" else login_as(role)
     assert client.get(f"/pairings/{pairing.id}/cards.pdf").status_code == status
+
+
+def _photo(app, tmp_path, monkeypatch) -> str:
+    """A stored photo file (as crm.privacy.photos names them) in this test's own photo folder."""
+    from PIL import Image
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    monkeypatch.setitem(app.config, "PHOTO_DIR", str(folder))
+    name = "ab" * 16 + ".jpg"
+    Image.new("RGB", (120, 150), (180, 40, 50)).save(folder / name, format="JPEG")
+    return name
+
+
+def _images_per_page(data: bytes, tmp_path) -> list[int]:
+    """Images drawn on each page (pdfimages: pypdf lists the document's shared resources on every page)."""
+    path = tmp_path / "cards.pdf"
+    path.write_bytes(data)
+    rows = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+    drawn = [int(line.split()[0]) for line in rows.splitlines()[2:] if line.strip()]
+    return [drawn.count(page) for page in range(1, len(PdfReader(io.BytesIO(data)).pages) + 1)]
+
+
+@needs_poppler
+@pytest.mark.parametrize(("shares_b", "photo_consent", "printer", "shown"), [
+    (("share_photo",), True, "vol_a", True),    # consented to photos, shared in this introduction
+    (("share_photo",), False, "vol_a", False),  # no photo consent on the ledger
+    ((), True, "vol_a", False),                 # not shared in this introduction
+    (("share_photo",), True, "vol_b", False),   # printed by someone who may not open A's case file
+])
+def test_the_other_members_photo_prints_only_as_the_photo_view_allows(
+        app, client, login_as, tmp_path, monkeypatch, shares_b, photo_consent, printer, shown):
+    name = _photo(app, tmp_path, monkeypatch)
+    pairing, vol_a, vol_b, a, b = introduced(shares_b=shares_b, photo_path=name, photo_consent=photo_consent)
+    login_as(vol_a if printer == "vol_a" else vol_b)
+    with_photo = _images_per_page(_get_cards(client, pairing), tmp_path)
+    assert with_photo[1] == 0  # B's own card presents A, who has no photo
+    assert with_photo[0] == (1 if shown else 0)
+    from crm.auth import policy
+    assert policy.can_see_photo(vol_a if printer == "vol_a" else vol_b, b, pairing) is shown  # the same rule
+
+
+def test_a_photo_file_is_readable_only_by_the_document_given_it(app, tmp_path, monkeypatch):
+    name = _photo(app, tmp_path, monkeypatch)
+    path = tmp_path / "photos" / name
+    assert pdf.StaticOnlyFetcher(Path(app.static_folder), frozenset({path})).fetch(path.as_uri()).read()
+    with pytest.raises(ValueError):
+        pdf.StaticOnlyFetcher(Path(app.static_folder)).fetch(path.as_uri())
