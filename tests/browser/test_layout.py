@@ -192,6 +192,8 @@ def test_case_file_prints_as_a_summary_without_navigation_or_forms(db, fresh_con
     for selector in ("main form", "main button", "main a.button", "main details", "main select", "main textarea"):
         visible = page.locator(selector).evaluate_all("els => els.filter(e => e.getClientRects().length).length")
         assert visible == 0, f"{selector} is printed"
+    expect(page.locator("#member-phone a")).to_be_hidden()  # "show full number" means nothing on paper
+    expect(page.locator("#h-status")).to_be_hidden()  # a panel that holds only a form goes, heading and all
     expect(page.locator("h1")).to_contain_text("李晓梅")
     expect(page.locator("#notes")).to_contain_text("第一次电话，了解基本情况。")
     expect(page.locator("main")).to_contain_text(office.pairing.reference)  # the introductions panel
