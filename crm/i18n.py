@@ -94,6 +94,22 @@ def format_date(value, fmt="medium") -> str:
     return _formatted_date(value, fmt, flask_babel.get_locale())
 
 
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(locale):
+    from babel import support
+    from wtforms.i18n import messages_path
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def _wtforms_translations():
+    """Flask-WTF's catalogue of WTForms' own messages, loaded once per locale: Flask-WTF read and parsed
+    the .mo file (compiling its plural rule with exec) again in every request that built a form."""
+    from flask import has_request_context
+    if not has_request_context():
+        return None
+    return _wtforms_catalogue(flask_babel.get_locale())
+
+
 def init_app(app):
     """Use the memoizing domain for every gettext (Python, lazy strings, templates) and the fast
     callables in templates. Called after ``babel.init_app``."""
@@ -104,3 +120,5 @@ def init_app(app):
     app.jinja_env.install_gettext_callables(gettext=_jinja_gettext, ngettext=_jinja_ngettext, newstyle=True,
                                             pgettext=_jinja_pgettext, npgettext=_jinja_npgettext)
     app.jinja_env.filters["date"] = format_date
+    import flask_wtf.i18n
+    flask_wtf.i18n._get_translations = _wtforms_translations  # module-level lookup at each call

@@ -179,3 +179,28 @@ def test_the_caseload_login_user_is_not_reloaded_per_row(client, db, login_as, c
     login_as(db.session.get(User, volunteer.id))
     _html, statements = _get(client, count_queries, "/members/")
     assert not [s for s in statements if "FROM users" in s and "user_sessions" not in s]
+
+
+def test_wtforms_messages_are_translated_from_a_catalogue_loaded_once(app, monkeypatch):
+    from babel import support
+    from flask_wtf import FlaskForm
+    from wtforms.fields import IntegerField
+
+    class AgeForm(FlaskForm):
+        class Meta:
+            csrf = False
+        age = IntegerField()
+
+    i18n._wtforms_catalogue.cache_clear()
+    loads = []
+    original = support.Translations.load.__func__
+    monkeypatch.setattr(support.Translations, "load",
+                        classmethod(lambda cls, *a, **k: loads.append(k.get("domain")) or original(cls, *a, **k)))
+    messages = []
+    for lang in ("zh_Hans_CN", "zh_Hans_CN", "en"):
+        with app.test_request_context("/", method="POST", data={"age": "abc"}), force_locale(lang):
+            form = AgeForm()
+            form.validate()
+            messages.append(form.age.errors[0])
+    assert messages[0] == messages[1] != messages[2] == "Not a valid integer value."
+    assert loads.count("wtforms") == 2  # one load per locale, not one per request
