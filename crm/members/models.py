@@ -252,7 +252,8 @@ class Assignment(db.Model):
 class Note(db.Model):
     __tablename__ = "notes"
     __table_args__ = (
-        Index("ix_notes_member_created", "member_id", "created_at"),
+        # deleted_at in the index: the queries that skip deleted notes stay index-only (case file, statistics)
+        Index("ix_notes_member_created", "member_id", "created_at", "deleted_at"),
         CheckConstraint("(deleted_at IS NULL) = (deleted_by_id IS NULL)", name="deletion_complete"),
     )
 
