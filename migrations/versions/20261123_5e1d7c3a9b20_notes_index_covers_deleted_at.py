@@ -3,7 +3,7 @@
 the neglected-members scan went from ~175 ms to ~240 ms CPU with the deleted_at filter on the old index
 
 Revision ID: 5e1d7c3a9b20
-Revises: a4c2e9d7b1f3
+Revises: c9e1f2a3b4d5
 Create Date: 2026-11-23 16:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '5e1d7c3a9b20'
-down_revision = 'a4c2e9d7b1f3'
+down_revision = 'c9e1f2a3b4d5'
 branch_labels = None
 depends_on = None
 
