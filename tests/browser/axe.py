@@ -19,9 +19,16 @@ AXE_JS = Path(__file__).resolve().parents[1] / ".vendor" / "axe.min.js"
 # The success criteria of WCAG 2.1 level AA (2.0 and 2.1, levels A and AA).
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("serious", "critical")
+ANY_IMPACT = ("minor", "moderate", "serious", "critical")
+# Rules axe files under best practice, not WCAG, that the app keeps anyway (the page sweep enforces them):
+# one h1, headings in order, everything inside a landmark, one main, landmarks told apart, a working skip
+# link, no empty table header.
+STRUCTURE = ["page-has-heading-one", "heading-order", "region", "landmark-one-main", "landmark-unique",
+             "landmark-no-duplicate-main", "skip-link", "empty-table-header", "empty-heading",
+             "duplicate-id-aria"]
 
-_RUN = """async (tags) => {
-  const result = await window.axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+_RUN = """async ([type, values]) => {
+  const result = await window.axe.run(document, {runOnly: {type: type, values: values}, resultTypes: ["violations"]});
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
     nodes: v.nodes.map(n => ({target: n.target.map(t => Array.isArray(t) ? t.join(" >> ") : t).join(" "),
@@ -45,12 +52,13 @@ def _inject(page) -> None:
     page.evaluate("() => {\n" + _source() + "\n}")
 
 
-def violations(page, impacts=BLOCKING) -> list[dict]:
-    """The WCAG A/AA violations axe finds in the page as it is now, of the given impacts (default serious and
-    critical), each {id, impact, help, helpUrl, nodes: [{target, summary, html}]}."""
+def violations(page, impacts=BLOCKING, rules: list[str] | None = None) -> list[dict]:
+    """The WCAG A/AA violations (or those of the given axe rules) axe finds in the page as it is now, of the
+    given impacts (default serious and critical), each {id, impact, help, helpUrl, nodes: [{target, summary,
+    html}]}."""
     page.wait_for_load_state("load")
     _inject(page)
-    found = page.evaluate(_RUN, WCAG_TAGS)
+    found = page.evaluate(_RUN, ["rule", rules] if rules else ["tag", WCAG_TAGS])
     return [v for v in found if v["impact"] in impacts]
 
 
