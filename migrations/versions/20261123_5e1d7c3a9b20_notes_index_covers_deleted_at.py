@@ -9,7 +9,6 @@ Create Date: 2026-11-23 16:30:00
 """
 from alembic import op
 
-
 revision = '5e1d7c3a9b20'
 down_revision = 'c9e1f2a3b4d5'
 branch_labels = None
