@@ -60,10 +60,10 @@ def member_rows(user, conditions, page: int, per_page: int, selectable: bool = F
 def display_rows(result, selectable: bool = False) -> list[ListRow]:
     if not result:
         return []
-    t = i18n.translations()
-    age_format = t.ugettext("%(age)d yrs")
-    select_format = t.ugettext("Select %(name)s") if selectable else ""
-    pool = t.ugettext("Pool")
+    # Without variables gettext returns the translated format itself, filled in per row below.
+    age_format = i18n.gettext("%(age)d yrs")
+    select_format = i18n.gettext("Select %(name)s") if selectable else ""
+    pool = i18n.gettext("Pool")
     labels = {}  # enum member -> its label in this request's language
 
     def label(value):
