@@ -18,8 +18,10 @@ run: install
 	$(PY) -m flask seed-demo
 	$(PY) -m flask run --host 127.0.0.1 --port 5000
 
+# One pytest worker per core (pytest-xdist); TEST_WORKERS=0 runs in one process (e.g. to debug with -x --pdb).
+TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 install: system-deps .venv/installed $(HTMX) $(AXE) translations
 

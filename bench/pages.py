@@ -24,6 +24,7 @@ from sqlalchemy import event, func, select, text
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 BENCH_SECRET = "bench-secret-not-for-production"
+BATCH_PAIRINGS = 50  # the batch print: 2 cards per pairing, so 100 cards
 
 
 @dataclass
@@ -120,7 +121,7 @@ def pick_subjects(app) -> dict:
                                                           low.in_(mine) | high.in_(mine)).limit(1))
         branch_members = select(Member.id).where(Member.branch_id == sup.branch_id)
         batch = list(db.session.scalars(select(Pairing.id).where(
-            Pairing.stage.in_(intro), low.in_(branch_members)).order_by(Pairing.id).limit(50)))
+            Pairing.stage.in_(intro), low.in_(branch_members)).order_by(Pairing.id).limit(BATCH_PAIRINGS)))
         ids = {name: login_id(users[name]) for name in ("volunteer", "supervisor", "admin")}
         db.session.commit()
         return {**ids,

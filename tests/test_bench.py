@@ -17,6 +17,7 @@ def test_page_benchmark_runs_on_a_small_dataset(db, app, monkeypatch):
 
     generate(db.engine, 300, seed=3, secret=app.config["SECRET_KEY"])
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    monkeypatch.setattr(pages, "BATCH_PAIRINGS", 3)  # the same code path as 100 cards, without minutes of PDF work
     try:
         results, subjects = pages.measure(app, runs=1, echo=lambda line: None, warmup=0)
     finally:

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests import factories
@@ -18,6 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+# Generous waits: a passing step never waits for them, but a PDF batch or a page on a 2-core CI machine running
+# the suite in parallel workers can take more than Playwright's defaults (10 s actions, 5 s expect).
+ACTION_TIMEOUT_MS = 30_000
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +58,7 @@ def fresh_context(browser, browser_context_args):
     def make(phone: bool = False, **overrides):
         args = {**browser_context_args, **(PHONE if phone else {}), **overrides}
         context = browser.new_context(**args)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         return context
 
@@ -64,7 +69,7 @@ def fresh_context(browser, browser_context_args):
 
 @pytest.fixture
 def page(page):
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     return page
 
 
