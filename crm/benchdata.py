@@ -383,6 +383,9 @@ class Generator:
         done = w.conn.execute(PairingStageFirst.__table__.insert().from_select(
             ["pairing_id", "stage", "reached_at"], recomputed()))
         w.counts["pairing_stage_firsts"] = done.rowcount
+        # Each move's next move (stage_changes.next_at, the statistics' days per stage): one set-based UPDATE.
+        from crm.pairings.next_moves import rebuild as rebuild_next_moves
+        rebuild_next_moves(w.conn)
 
     # -- notes (and the members, now that last contact and statuses are known) ------------------
     def notes_and_members(self):

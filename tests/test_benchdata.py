@@ -125,3 +125,12 @@ def test_generated_logins_can_open_their_pages(bench_db, client, db):
     response = client.get("/members/")
     assert response.status_code == 200
     assert response.get_data(as_text=True).count("/members/") > 10
+
+
+def test_next_moves_are_generated_equal_to_the_history(bench_db, db):
+    """stage_changes.next_at (the statistics' days per stage) is written by the generator, equal to LEAD(at)."""
+    from crm.pairings.next_moves import recomputed
+
+    stored = dict(db.session.execute(select(StageChange.id, StageChange.next_at)).all())
+    assert stored == dict(db.session.execute(recomputed()).all())
+    assert sum(v is not None for v in stored.values()) == bench_db["stage_changes"] - bench_db["pairings"]

@@ -62,12 +62,13 @@ def _seed(rng, members) -> int:
 
 
 def _refresh_firsts() -> None:
-    """The history was back-dated after the services wrote it: recompute the "first reached" table."""
+    """The history was back-dated after the services wrote it: recompute what is derived from it."""
     from crm.extensions import db
-    from crm.pairings import firsts
+    from crm.pairings import firsts, next_moves
 
     db.session.flush()
     firsts.rebuild()
+    next_moves.rebuild()
 
 
 def _make_some_due(rng) -> None:

@@ -203,6 +203,10 @@ class StageChange(db.Model):
     """One move of a pairing through the pipeline. Append-only."""
 
     __tablename__ = "stage_changes"
+    # Covering indexes of the dashboard's statements (crm.stats.queries): median days per stage reads
+    # (at, to_stage, next_at, pairing_id) for the moves in a period; close reasons (to_stage, at, ...).
+    __table_args__ = (Index("ix_stage_changes_at_durations", "at", "to_stage", "next_at", "pairing_id"),
+                      Index("ix_stage_changes_to_stage_at_reason", "to_stage", "at", "close_reason", "pairing_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), index=True)
@@ -214,6 +218,9 @@ class StageChange(db.Model):
     by: Mapped[User | None] = relationship()
     note: Mapped[str | None] = mapped_column(Text)
     close_reason: Mapped[PairingCloseReason | None] = mapped_column(enum_type(PairingCloseReason))
+    #: When the pair's next move happened (NULL on its latest): ``next_at - at`` is the time spent at
+    #: ``to_stage``. Derived from the history, kept by crm.pairings.next_moves; read by the statistics.
+    next_at: Mapped[datetime | None]
 
 
 class PairingStageFirst(db.Model):
@@ -252,6 +259,7 @@ class PairingStageCount(db.Model):
 @event.listens_for(StageChange, "after_insert")
 def _first_reached(_mapper, connection, change: StageChange) -> None:
     """Every history row the ORM writes keeps ``pairing_stage_firsts`` in step (crm.pairings.firsts)."""
-    from crm.pairings.firsts import record
+    from crm.pairings import firsts, next_moves
 
-    record(connection, change.pairing_id, change.to_stage, change.at)
+    firsts.record(connection, change.pairing_id, change.to_stage, change.at)
+    next_moves.record(connection, change.pairing_id, change.id, change.at)

@@ -57,20 +57,20 @@ def funnel(period: Period, branch_id: int | None) -> list[FunnelStep]:
 def median_days_in_stage(period: Period, branch_id: int | None) -> dict[str, float]:
     """Median days between entering a stage (in the period) and the pair's next move, per stage.
 
-    One statement: LEAD() finds the next move, ROW_NUMBER()/COUNT() pick the middle row(s)."""
-    nxt = func.lead(StageChange.at).over(partition_by=StageChange.pairing_id, order_by=StageChange.id)
-    moves = (select(StageChange.to_stage.label("stage"), StageChange.at.label("at"), nxt.label("next_at"))
-             .where(StageChange.pairing_id.in_(
-                 select(StageChange.pairing_id).where(StageChange.at >= period.since,
-                                                      StageChange.at < period.until)))
-             .where(pairing_in_branch(StageChange.pairing_id, branch_id))
-             .subquery())
-    durations = (select(moves.c.stage, days_between(moves.c.at, moves.c.next_at).label("d"))
-                 .where(moves.c.next_at.is_not(None), moves.c.at >= period.since, moves.c.at < period.until)
+    One statement. The next move of each history row is stored in ``stage_changes.next_at`` (kept by
+    crm.pairings.next_moves; the same as LEAD(at) over the pair's history in id order), so the moves
+    of the period are one range of the covering index (at, to_stage, next_at, pairing_id);
+    ROW_NUMBER()/COUNT() pick the middle row(s). A pair's latest move (no next move yet) is left out."""
+    durations = (select(StageChange.to_stage.label("stage"),
+                        days_between(StageChange.at, StageChange.next_at).label("d"))
+                 .where(StageChange.at >= period.since, StageChange.at < period.until,
+                        StageChange.next_at.is_not(None), pairing_in_branch(StageChange.pairing_id, branch_id))
                  .subquery())
+    # Both windows share one PARTITION/ORDER (count over the whole partition as a frame): one sort, not two.
     ranked = select(durations.c.stage, durations.c.d,
                     func.row_number().over(partition_by=durations.c.stage, order_by=durations.c.d).label("rn"),
-                    func.count().over(partition_by=durations.c.stage).label("n")).subquery()
+                    func.count().over(partition_by=durations.c.stage, order_by=durations.c.d,
+                                      rows=(None, None)).label("n")).subquery()
     stmt = (select(ranked.c.stage, func.avg(ranked.c.d))
             .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
             .group_by(ranked.c.stage))
