@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from crm.audit.services import record
 from crm.auth import policy
 from crm.auth.models import Role, User
+from crm.confirm import confirmation_page, confirmed
 from crm.conflicts import conflict_rows
 from crm.counselling import bp, queries, services
 from crm.counselling.forms import AssignForm, CloseForm, EmptyForm, ReferralForm, SessionForm, ShareForm
@@ -170,6 +171,13 @@ def close(referral_id):
         try:
             if _stale(referral, form):
                 raise StaleDataError
+            if not confirmed():  # without JS: ask first (with it, hx-confirm asked)
+                return confirmation_page(
+                    title=_("Close this referral?"),
+                    message=_("The outcome is recorded and the case moves to the closed cases. To start "
+                              "counselling again, the member needs a new referral."),
+                    button=_("Close the referral"),
+                    back_url=url_for("counselling.referral", referral_id=referral.id))
             services.close_referral(referral, by=current_user, outcome=form.outcome.data)
             db.session.commit()
         except StaleDataError:

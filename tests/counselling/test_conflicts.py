@@ -66,7 +66,7 @@ def test_closing_a_referral_reassigned_meanwhile(world, sign_in):
     assert dbstate.contents() == before
     db.session.remove()
 
-    again = closer.post(f"{url}/close", data={**mine, "version": _version_in(page)})
+    again = closer.post(f"{url}/close", data={**mine, "version": _version_in(page), "confirmed": "1"})
     assert again.status_code == 302
     db.session.remove()
     saved = db.session.get(Referral, referral_id)

@@ -15,6 +15,7 @@ from crm.followups.models import FollowUp
 from tests import dbstate
 from tests.counselling.helpers import MARKER
 from tests.factories import make_member
+from tests.i18n import msg
 
 
 def _session_data(**overrides):
@@ -177,8 +178,16 @@ def test_closing_a_referral_records_the_outcome(world, sign_in):
     refused = client.post(f"/counselling/referrals/{world.referral.id}/close",
                           data={"outcome": "", "version": "1", "csrf_token": client.token})
     assert refused.status_code == 422
-    response = client.post(f"/counselling/referrals/{world.referral.id}/close",
-                           data={"outcome": "情绪稳定，结束咨询", "version": "1", "csrf_token": client.token})
+    data = {"outcome": "情绪稳定，结束咨询", "version": "1", "csrf_token": client.token}
+    asked = client.post(f"/counselling/referrals/{world.referral.id}/close", data=data)  # without JS: asks first
+    body = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and msg("Close this referral?") in body
+    assert 'name="confirmed" value="1"' in body and 'value="情绪稳定，结束咨询"' in body
+    db.session.refresh(world.referral)
+    assert world.referral.status is not ReferralStatus.CLOSED
+    page = client.get(f"/counselling/referrals/{world.referral.id}").get_data(as_text=True)
+    assert "hx-confirm=" in page and "hx-vals='{\"confirmed\": \"1\"}'" in page  # with JS the dialog asks
+    response = client.post(f"/counselling/referrals/{world.referral.id}/close", data={**data, "confirmed": "1"})
     assert response.status_code == 302
     db.session.refresh(world.referral)
     assert world.referral.status is ReferralStatus.CLOSED and world.referral.outcome == "情绪稳定，结束咨询"
