@@ -225,13 +225,18 @@ def capacity_warning(members: list[Member], to_user) -> str | None:
               capacity=to_user.max_caseload)
 
 
-def reassign_members(members: list[Member], to_user, *, by, reason: str) -> int:
-    """Give every member in ``members`` to ``to_user``: all of them, or none if one is refused."""
+def check_reassignment(members: list[Member], to_user, *, by) -> None:
+    """Raise the Refusal :func:`reassign_members` would raise (the view asks for confirmation only after this)."""
     if not policy.can_assign_to(by, to_user):
         raise Refusal(_l("You cannot assign cases to this user."), field="to_user_id")
     refused = [m for m in members if not policy.can_reassign_member(by, m)]
     if refused or not members:
         raise Refusal(_l("You may not reassign some of the selected members."), field="member_ids")
+
+
+def reassign_members(members: list[Member], to_user, *, by, reason: str) -> int:
+    """Give every member in ``members`` to ``to_user``: all of them, or none if one is refused."""
+    check_reassignment(members, to_user, by=by)
     moved = 0
     for member in members:
         if member.owner_id == to_user.id:

@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -11,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from crm.auth import policy
 from crm.auth.models import User
+from crm.confirm import confirmation_page, confirmed
 from crm.database import as_id
 from crm.errors import Refusal
 from crm.extensions import db
@@ -89,6 +91,13 @@ def reassign_bulk():
             if len(members) != len(set(form.member_ids.data)):
                 raise Refusal(_("Some of the selected members no longer exist."), field="member_ids")
             _check_capacity(form, members)
+            services.check_reassignment(members, _target_user(form), by=current_user)
+            if not confirmed():  # ask first: it moves many case files at once
+                return confirmation_page(
+                    title=ngettext("Reassign %(num)d member?", "Reassign %(num)d members?", len(members)),
+                    message=_("Their case files move to %(name)s, who looks after them from now on.",
+                              name=_target_user(form).display_name),
+                    button=_("Reassign"), back_url=back)
             moved = services.reassign_members(members, _target_user(form), by=current_user,
                                               reason=form.reason.data)
             db.session.commit()

@@ -156,6 +156,12 @@ def test_supervisor_bulk_reassigns_pool_members(db, fresh_context, shot):
     bulk.locator("input[name=reason]").fill("新会员分配给王芳跟进。")
     shot(page, "pool-selected")
     bulk.locator("button[type=submit]").click()
+    # It asks first, naming how many and to whom; nothing has moved yet.
+    expect(page.locator("h1")).to_contain_text("2")
+    expect(page.locator("form.confirm-step")).to_contain_text(volunteer.display_name)
+    assert [owner_of(db, m) for m in (first, second)] == [None, None]
+    shot(page, "pool-confirm")
+    page.locator("form.confirm-step button[type=submit]").click()
 
     expect(page.locator(".flash-success")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/members/search\?owner=pool"))

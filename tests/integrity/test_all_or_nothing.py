@@ -27,7 +27,7 @@ def test_bulk_reassign_rolls_back_entirely_when_one_row_fails(app, client, db, l
     with pytest.raises(RuntimeError, match="disk full"):
         client.post("/members/reassign", data={
             "csrf_token": csrf(), "member_ids": ids, "to_user_id": str(target.id), "reason": "调整",
-            "next": "/members/search", "over_capacity_ok": "y"})
+            "next": "/members/search", "over_capacity_ok": "y", "confirmed": "1"})
     db.session.remove()
     assert len(calls) == 4
     assert dbstate.contents() == before  # no owner changed, no assignment, no audit entry
@@ -35,7 +35,7 @@ def test_bulk_reassign_rolls_back_entirely_when_one_row_fails(app, client, db, l
     monkeypatch.setattr(services, "record", real_record)
     response = client.post("/members/reassign", data={
         "csrf_token": csrf(), "member_ids": ids, "to_user_id": str(target.id), "reason": "调整",
-        "next": "/members/search", "over_capacity_ok": "y"})
+        "next": "/members/search", "over_capacity_ok": "y", "confirmed": "1"})
     assert response.status_code == 302
     db.session.remove()
     after = dbstate.contents()

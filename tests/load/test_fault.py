@@ -95,7 +95,7 @@ def test_killing_the_worker_mid_reassignment_leaves_all_or_nothing(tmp_path):
                     audit_floor = conn.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entries"))
                 assert len(member_ids) > 300
                 data = {"csrf_token": token, "member_ids": [str(i) for i in member_ids], "to_user_id": str(target_id),
-                        "reason": reason, "next": "/members/search", "over_capacity_ok": "y"}
+                        "reason": reason, "next": "/members/search", "over_capacity_ok": "y", "confirmed": "1"}
                 answer = {}
 
                 def post(data=data, answer=answer, session=session):

@@ -201,6 +201,11 @@ def test_bulk_reassign_above_capacity_warns(s, client, login_as, csrf):
             "next": "/members/search", "csrf_token": csrf()}
     warned = client.post("/members/reassign", data=data)
     assert warned.status_code == 422 and "more than their capacity of 1" in warned.get_data(as_text=True)
-    assert client.post("/members/reassign", data={**data, "over_capacity_ok": "y"}).status_code == 302
+    asked = client.post("/members/reassign", data={**data, "over_capacity_ok": "y"})  # the capacity is accepted,
+    assert asked.status_code == 200 and 'name="confirmed" value="1"' in asked.get_data(as_text=True)  # then it asks
+    db.session.expire_all()
+    assert db.session.get(Member, s.a4.id).owner_id != other.id
+    confirmed = {**data, "over_capacity_ok": "y", "confirmed": "1"}
+    assert client.post("/members/reassign", data=confirmed).status_code == 302
     db.session.expire_all()
     assert db.session.get(Member, s.a4.id).owner_id == other.id

@@ -101,3 +101,36 @@ def test_closing_sign_ups_needs_no_confirmation(client, db, login_as):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Event, event.id).status is EventStatus.CLOSED
+
+
+# --- members: bulk reassign ---------------------------------------------------------------------------
+
+def test_bulk_reassign_asks_first_naming_the_volunteer_and_resends_the_selection(client, db, login_as):
+    from crm.members.models import Member
+    supervisor = login_as("supervisor")
+    volunteer = factories.make_user("volunteer", branch=supervisor.branch, display_name="王芳")
+    members = [factories.make_member(owner=None, branch=supervisor.branch) for _ in range(3)]
+    db.session.commit()
+    before = dbstate.row_counts()
+    data = {"csrf_token": csrf_token(client), "member_ids": [str(m.id) for m in members],
+            "to_user_id": str(volunteer.id), "reason": "新会员分配", "next": "/members/search?owner=pool"}
+    asked = client.post("/members/reassign", data=data)
+    body = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and 'class="panel confirm-step"' in body and "王芳" in body
+    assert all(f'name="member_ids" value="{m.id}"' in body for m in members)  # the whole selection goes again
+    assert 'href="/members/search?owner=pool"' in body  # back to the list it came from
+    assert dbstate.row_counts() == before
+    done = client.post("/members/reassign", data={**data, "confirmed": "1"})
+    assert done.status_code == 302 and done.headers["Location"] == "/members/search?owner=pool"
+    db.session.expire_all()
+    assert [db.session.get(Member, m.id).owner_id for m in members] == [volunteer.id] * 3
+
+
+def test_bulk_reassign_refusals_come_before_the_question(client, db, login_as):
+    supervisor = login_as("supervisor")
+    volunteer = factories.make_user("volunteer", branch=supervisor.branch)
+    db.session.commit()
+    response = client.post("/members/reassign", data={
+        "csrf_token": csrf_token(client), "member_ids": ["999999"], "to_user_id": str(volunteer.id),
+        "reason": "分配", "next": "/members/search"})
+    assert response.status_code == 422 and "confirm-step" not in response.get_data(as_text=True)
