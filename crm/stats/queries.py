@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import String, case, cast, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from crm.auth.models import Role, User
@@ -59,22 +59,23 @@ def median_days_in_stage(period: Period, branch_id: int | None) -> dict[str, flo
 
     One statement. The next move of each history row is stored in ``stage_changes.next_at`` (kept by
     crm.pairings.next_moves; the same as LEAD(at) over the pair's history in id order), so the moves
-    of the period are one range of the covering index (at, to_stage, next_at, pairing_id);
-    ROW_NUMBER()/COUNT() pick the middle row(s). A pair's latest move (no next move yet) is left out."""
-    durations = (select(StageChange.to_stage.label("stage"),
-                        days_between(StageChange.at, StageChange.next_at).label("d"))
-                 .where(StageChange.at >= period.since, StageChange.at < period.until,
-                        StageChange.next_at.is_not(None), pairing_in_branch(StageChange.pairing_id, branch_id))
-                 .subquery())
-    # Both windows share one PARTITION/ORDER (count over the whole partition as a frame): one sort, not two.
-    ranked = select(durations.c.stage, durations.c.d,
-                    func.row_number().over(partition_by=durations.c.stage, order_by=durations.c.d).label("rn"),
-                    func.count().over(partition_by=durations.c.stage, order_by=durations.c.d,
-                                      rows=(None, None)).label("n")).subquery()
-    stmt = (select(ranked.c.stage, func.avg(ranked.c.d))
-            .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
-            .group_by(ranked.c.stage))
-    return {getattr(stage, "value", stage): round(float(value), 1) for stage, value in db.session.execute(stmt).all()}
+    of the period are one range of the covering index (at, to_stage, next_at, pairing_id). A pair's
+    latest move (no next move yet) is left out. The middle value(s) are picked here rather than by
+    ROW_NUMBER()/COUNT() windows: the same numbers (the mean of the two middle durations for an even
+    count, as SQL's avg), but sorting ~250,000 floats a year union-wide costs a third of the windows'
+    temporary B-tree."""
+    stmt = (select(cast(StageChange.to_stage, String), days_between(StageChange.at, StageChange.next_at))
+            .where(StageChange.at >= period.since, StageChange.at < period.until,
+                   StageChange.next_at.is_not(None), pairing_in_branch(StageChange.pairing_id, branch_id)))
+    by_stage: dict[str, list] = {}
+    for stage, days in db.session.execute(stmt):
+        by_stage.setdefault(stage, []).append(days)
+    medians = {}
+    for stage, days in by_stage.items():
+        days.sort()
+        low, high = days[(len(days) + 1) // 2 - 1], days[(len(days) + 2) // 2 - 1]
+        medians[stage] = round(float(low if low == high else (low + high) / 2), 1)
+    return medians
 
 
 @dataclass
