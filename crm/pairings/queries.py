@@ -7,8 +7,8 @@ or the other member as a projection (crm.members.projections) and never as a Mem
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select, union_all
-from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
+from sqlalchemy import and_, bindparam, case, func, or_, select, union_all
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.auth import policy
 from crm.clock import now_utc, today
@@ -92,6 +92,9 @@ def card_side(user, pairing: Pairing, member: Member) -> CardSide:
 #: cards cost more than the query.
 _CARD_MEMBER_COLUMNS = ("id", "name", "gender", "birth_date", "work_city", "work_district", "branch_id",
                         "owner_id", "status")
+#: The consent columns a card reads (card_side, services.consent_is_overdue, Pairing.both_consented); the first
+#: is never NULL on a row that exists (the outer join gives NULLs for a missing side).
+_CARD_CONSENT_COLUMNS = ("member_id", "answer", "asked_at", "share_full_name")
 
 
 def sides(user, pairing: Pairing) -> list[Side]:
@@ -136,7 +139,8 @@ def board(user, f: BoardFilters, stage: Stage | None = None, start: int = 0, lim
     would window over ~20,000 pairings that way, so it reads each column's first cards by walking the
     (stage, stage_changed_at) index (one UNION ALL statement, LIMIT per column) and takes the totals from the
     kept counters (crm.pairings.stage_counts), counting live only under a source or days filter.
-    Statements: 2 (narrow) or 3 (wide), plus one for the consents."""
+    Statements: 2 (narrow) or 3 (wide), the last reading the cards as rows with their members and both
+    consents (``_cards``)."""
     stages = [stage] if stage is not None else board_stages(f)
     limit = limit or BOARD_FIRST_PAGE
     low, high = _SCOPE_LOW, _SCOPE_HIGH
@@ -150,17 +154,9 @@ def board(user, f: BoardFilters, stage: Stage | None = None, start: int = 0, lim
     columns = {s: Column(s, totals.get(s, 0), [], start) for s in stages}
     if not ids:
         return list(columns.values())
-    low, high = _CARD_LOW, _CARD_HIGH
-    stmt = (select(Pairing).join(low, Pairing.member_a).join(high, Pairing.member_b)
-            .options(contains_eager(Pairing.member_a.of_type(low)).load_only(
-                         *(getattr(low, c) for c in _CARD_MEMBER_COLUMNS), raiseload=True),
-                     contains_eager(Pairing.member_b.of_type(high)).load_only(
-                         *(getattr(high, c) for c in _CARD_MEMBER_COLUMNS), raiseload=True),
-                     selectinload(Pairing.consents))
-            .where(Pairing.id.in_(ids)).order_by(Pairing.stage_changed_at, Pairing.id))
-    for pairing in db.session.scalars(stmt):
-        if pairing.stage in columns:  # moved since the ids were read: left out rather than misplaced
-            columns[pairing.stage].pairings.append(pairing)
+    for card in _cards(ids):
+        if card.stage in columns:  # moved since the ids were read: left out rather than misplaced
+            columns[card.stage].pairings.append(card)
     return list(columns.values())
 
 
@@ -168,6 +164,96 @@ def board(user, f: BoardFilters, stage: Stage | None = None, start: int = 0, lim
 # alias is built again on first use); aliases are immutable, so requests can share them.
 _SCOPE_LOW, _SCOPE_HIGH = aliased(Member, name="low"), aliased(Member, name="high")
 _CARD_LOW, _CARD_HIGH = aliased(Member, name="card_low"), aliased(Member, name="card_high")
+_CONSENT_LOW = aliased(PairingConsent, name="consent_low")
+_CONSENT_HIGH = aliased(PairingConsent, name="consent_high")
+
+
+class CardMember:
+    """A board card's member: the columns the card and its checks read (card_side, crm.auth.policy,
+    pipeline.refusal_for) as plain attributes, with Member's own ``age`` and ``courtesy_name``."""
+
+    __slots__ = _CARD_MEMBER_COLUMNS
+    age = Member.age
+    courtesy_name = Member.courtesy_name
+
+    def __init__(self, values):
+        for name, value in zip(_CARD_MEMBER_COLUMNS, values, strict=True):
+            setattr(self, name, value)
+
+
+class CardConsent:
+    """One side's answer as a card shows it."""
+
+    __slots__ = _CARD_CONSENT_COLUMNS
+
+    def __init__(self, values):
+        for name, value in zip(_CARD_CONSENT_COLUMNS, values, strict=True):
+            setattr(self, name, value)
+
+
+class ClosingMove:
+    """The move that closed a pairing: all of its history that pipeline.stage_before_close reads."""
+
+    __slots__ = ("from_stage",)
+    to_stage = Stage.CLOSED
+
+    def __init__(self, from_stage):
+        self.from_stage = from_stage
+
+
+class CardPairing:
+    """A pairing as the board reads it: one row of one statement (members and both consents joined in), not
+    ORM entities. At 140 cards, loading Pairing, Member and PairingConsent entities (identity map, collections,
+    the consents' selectin statement) cost more CPU than the SQL. It answers what the card, crm.auth.policy
+    and pipeline.allowed_moves ask of a Pairing; ``history`` holds only the closing move of a closed pairing."""
+
+    __slots__ = ("id", "version", "stage", "stage_changed_at", "member_low_id", "member_high_id",
+                 "member_a", "member_b", "consents", "history")
+    reference = Pairing.reference
+    members = Pairing.members
+    both_consented = Pairing.both_consented
+    consent_for = Pairing.consent_for
+    involves = Pairing.involves
+    other = Pairing.other
+
+
+def _cards_statement():
+    """The statement of ``_cards``, built once (only the ids vary): building and coercing its ~30 columns per
+    request cost more CPU than running it."""
+    low, high, c_low, c_high = _CARD_LOW, _CARD_HIGH, _CONSENT_LOW, _CONSENT_HIGH
+    closing = (select(StageChange.from_stage).where(StageChange.pairing_id == Pairing.id,
+                                                    StageChange.to_stage == Stage.CLOSED)
+               .order_by(StageChange.id.desc()).limit(1).correlate(Pairing).scalar_subquery())
+    return (select(Pairing.id, Pairing.version, Pairing.stage, Pairing.stage_changed_at, Pairing.member_low_id,
+                   Pairing.member_high_id, case((Pairing.stage == Stage.CLOSED, closing)),
+                   *(getattr(low, c) for c in _CARD_MEMBER_COLUMNS),
+                   *(getattr(high, c) for c in _CARD_MEMBER_COLUMNS),
+                   *(getattr(c_low, c) for c in _CARD_CONSENT_COLUMNS),
+                   *(getattr(c_high, c) for c in _CARD_CONSENT_COLUMNS))
+            .join(low, low.id == Pairing.member_low_id).join(high, high.id == Pairing.member_high_id)
+            .outerjoin(c_low, and_(c_low.pairing_id == Pairing.id, c_low.member_id == Pairing.member_low_id))
+            .outerjoin(c_high, and_(c_high.pairing_id == Pairing.id, c_high.member_id == Pairing.member_high_id))
+            .where(Pairing.id.in_(bindparam("ids", expanding=True)))
+            .order_by(Pairing.stage_changed_at, Pairing.id))
+
+
+_CARDS_STATEMENT = _cards_statement()
+
+
+def _cards(ids: list[int]) -> list[CardPairing]:
+    """The board's cards with ``ids``, in column order: one statement, rows of columns."""
+    n, k = len(_CARD_MEMBER_COLUMNS), len(_CARD_CONSENT_COLUMNS)
+    cards = []
+    for row in db.session.execute(_CARDS_STATEMENT, {"ids": ids}):
+        card = CardPairing()
+        (card.id, card.version, card.stage, card.stage_changed_at, card.member_low_id, card.member_high_id,
+         before_close) = row[:7]
+        card.member_a, card.member_b = CardMember(row[7:7 + n]), CardMember(row[7 + n:7 + 2 * n])
+        at = 7 + 2 * n
+        card.consents = tuple(CardConsent(row[i:i + k]) for i in (at, at + k) if row[i] is not None)
+        card.history = (ClosingMove(before_close),) if card.stage is Stage.CLOSED else ()
+        cards.append(card)
+    return cards
 
 
 def _narrow(user, f: BoardFilters) -> bool:

@@ -1,16 +1,20 @@
 """Pairing pages: detail (with consent, moves and notes), the pipeline board, the inbox, proposing."""
 
+from urllib.parse import parse_qsl
+
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from crm.audit.services import record
 from crm.auth import policy
 from crm.auth.models import Branch, Role
 from crm.clock import now_utc, today
+from crm.confirm import confirmation_page, confirmed
 from crm.database import as_id
 from crm.errors import Refusal
 from crm.extensions import db
@@ -58,9 +62,13 @@ def detail(pairing_id):
     return _render_detail(pairing, block="pipeline")
 
 
+BOARD_FILTERS = ("volunteer", "branch", "source", "min_days", "show_closed")
+
+
 def _back(pairing, anchor=""):
-    if request.form.get("next") == "board":
-        return redirect(url_for("pairings.board"))
+    if request.form.get("next") == "board":  # back to the board with its filters (htmx follows to its fragment)
+        query = MultiDict(parse_qsl(request.form.get("board_query", "")))
+        return redirect(url_for("pairings.board", **{n: query[n] for n in BOARD_FILTERS if query.get(n)}))
     return redirect(url_for("pairings.detail", pairing_id=pairing.id) + anchor)
 
 
@@ -72,6 +80,13 @@ def move(pairing_id):
         if not form.validate_on_submit() or form.stage() is None:
             raise Refusal(_("Choose where to move this introduction."), field="to")
         reason = PairingCloseReason(form.close_reason.data) if form.close_reason.data else None
+        if (form.stage() is Stage.CLOSED and not confirmed() and _int(form.version.data) == pairing.version
+                and pipeline.refusal_for(pairing, Stage.CLOSED, current_user, close_reason=reason) is None):
+            return confirmation_page(  # without JS: ask first (with it, hx-confirm asked)
+                title=_("Close the introduction %(ref)s?", ref=pairing.reference),
+                message=_("It leaves the pipeline as “%(reason)s”. Only a supervisor can reopen it.",
+                          reason=reason.label),
+                button=_("Close the introduction"), back_url=url_for("pairings.detail", pairing_id=pairing.id))
         pipeline.move(pairing, form.stage(), current_user, note=form.note.data or "", close_reason=reason,
                       expected_version=_int(form.version.data) or 0)
         db.session.commit()
@@ -80,9 +95,9 @@ def move(pairing_id):
         db.session.rollback()
         message = getattr(refusal, "message", None) or pipeline.stale_message()
         flash(str(message), "error")
-        if is_htmx():
+        if is_htmx() and request.form.get("next") != "board":
             return _render_detail(get_pairing_for(current_user, pairing_id), block="pipeline"), 422
-    if is_htmx():
+    if is_htmx() and request.form.get("next") != "board":
         return _render_detail(pairing, block="pipeline")
     return _back(pairing, "#pipeline")
 
@@ -131,9 +146,9 @@ def add_note(pairing_id):
 def board():
     form, f, args = _board_filters()
     user = current_user._get_current_object()  # resolved once: the policy checks run per card
-    columns = [_column_items(user, column) for column in queries.board(user, f)]
-    return render("pairings/board.html", "board", form=form, columns=columns, now=now_utc(), more_args=args,
-                  kit=_card_kit())
+    kit = _card_kit()
+    columns = [_column_items(user, column, kit) for column in queries.board(user, f)]
+    return render("pairings/board.html", "board", form=form, columns=columns, more_args=args, kit=kit)
 
 
 @bp.route("/board/more")
@@ -147,8 +162,9 @@ def board_more():
         abort(404)
     user = current_user._get_current_object()
     column = queries.board(user, f, stage=stage, start=start, limit=queries.BOARD_MORE_PAGE)[0]
-    return render("pairings/board_more.html", "cards", form=form, column=_column_items(user, column),
-                  now=now_utc(), more_args=args, kit=_card_kit())
+    kit = _card_kit()
+    return render("pairings/board_more.html", "cards", form=form, column=_column_items(user, column, kit),
+                  more_args=args, kit=kit)
 
 
 def _board_filters():
@@ -166,19 +182,31 @@ def _board_filters():
 
 
 def _card_kit() -> dict:
-    """What every board card repeats, made once per page: URL patterns ({} for the pairing id), the stage labels
-    and the CSRF token."""
+    """What every board card repeats, made once per page: URL patterns ({} for the pairing id), labels (stages,
+    answers, the form's words), the CSRF token, and "n days in stage" once per distinct n (``days``)."""
     from flask_wtf.csrf import generate_csrf
+
+    from crm.pairings.models import ConsentAnswer
 
     marker = 987654321
     return {"detail_url": url_for("pairings.detail", pairing_id=marker).replace(str(marker), "{}"),
             "move_url": url_for("pairings.move", pairing_id=marker).replace(str(marker), "{}"),
-            "labels": {s: str(s.label) for s in Stage}, "closed": Stage.CLOSED, "csrf": generate_csrf()}
+            "labels": {s: str(s.label) for s in Stage}, "answers": {a: str(a.label) for a in ConsentAnswer},
+            "consent_stages": (Stage.PROPOSED, Stage.AWAITING_CONSENT), "csrf": generate_csrf(),
+            "move_to": _("Move to"), "move": _("Move"), "overdue": _("Overdue"), "now": now_utc(), "days": {}}
 
 
-def _column_items(user, column):
-    return column, [(p, [queries.card_side(user, p, m) for m in p.members], pipeline.allowed_moves(p, user))
-                    for p in column.pairings]
+def _column_items(user, column, kit):
+    """Per card: the pairing, its sides (queries.card_side), the stages it may move to from the board (closing
+    needs a reason, so only on its page) and its "n days in stage"."""
+    now, days, items = kit["now"], kit["days"], []
+    for p in column.pairings:
+        n = (now - p.stage_changed_at).days
+        if n not in days:
+            days[n] = _("%(days)d days in stage", days=n)
+        items.append((p, [queries.card_side(user, p, m) for m in p.members],
+                      [to for to in pipeline.allowed_moves(p, user) if to is not Stage.CLOSED], days[n]))
+    return column, items
 
 
 def _int(value):

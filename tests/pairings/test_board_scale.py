@@ -174,3 +174,59 @@ def test_the_benchmark_data_carries_the_kept_counts(app):
             assert _kept() == _recounted()
         finally:
             service.reset()
+
+
+def test_cards_read_as_columns_answer_as_the_pairings_do(app):
+    """The board reads its cards as rows of one statement (queries.CardPairing), not as ORM entities: every
+    question the card, the policy and the pipeline ask gets the answer the Pairing gives, for each kind of card
+    (pending and overdue answers, both yes, a closed pairing that may reopen, one without a consent row)."""
+    from crm.pairings.models import ConsentAnswer, ConsentChannel, PairingConsent
+
+    with app.test_request_context():
+        branch, vol, sup, man, pairings = _branch_with_pairings(5)
+        admin, outsider = make_user("admin"), make_user("volunteer", branch=branch)
+        yes, closed, overdue, lonely = pairings[1], pairings[2], pairings[3], pairings[4]
+        for member in yes.members:
+            services.record_consent(yes, member, ConsentAnswer.YES, ConsentChannel.PHONE,
+                                    {"share_full_name": member.id == man.id}, vol)
+        pipeline.move(closed, Stage.CLOSED, vol, close_reason=pipeline.PairingCloseReason.OTHER)
+        overdue.consents[0].asked_at = now_utc() - timedelta(days=60)
+        db.session.delete(lonely.consents[1])
+        db.session.flush()
+        db.session.expire_all()
+        cards = {card.id: card for card in queries._cards([p.id for p in pairings])}
+        assert list(cards) == [p.id for p in sorted(pairings, key=lambda p: (p.stage_changed_at, p.id))]
+        for pairing in pairings:
+            card = cards[pairing.id]
+            assert (card.reference, card.version, card.stage, card.stage_changed_at, card.both_consented) == (
+                pairing.reference, pairing.version, pairing.stage, pairing.stage_changed_at, pairing.both_consented)
+            assert [(c.member_id, c.answer, c.asked_at) for c in card.consents] == [
+                (c.member_id, c.answer, c.asked_at) for c in pairing.consents]
+            for user in (vol, sup, admin, outsider):
+                assert pipeline.allowed_moves(card, user) == pipeline.allowed_moves(pairing, user)
+                for card_member, member in zip(card.members, pairing.members, strict=True):
+                    if pairing.consent_for(member) is None:
+                        continue
+                    a, b = queries.card_side(user, card, card_member), queries.card_side(user, pairing, member)
+                    assert (a.label, a.consent.answer, a.overdue) == (b.label, b.consent.answer, b.overdue)
+        assert pipeline.allowed_moves(cards[closed.id], sup) == [Stage.AWAITING_CONSENT]  # reopen where it left
+        assert queries.card_side(vol, cards[overdue.id], cards[overdue.id].members[0]).overdue
+        assert len(cards[lonely.id].consents) == 1
+        assert db.session.scalar(select(PairingConsent.id).where(PairingConsent.pairing_id == lonely.id))
+
+
+@pytest.mark.parametrize(("who", "statements"), [("volunteer", 3), ("supervisor", 6), ("admin", 6)])
+def test_board_statement_counts_are_pinned(app, client, login_as, count_queries, who, statements):
+    """The board's statements, request included (the session): a volunteer's ids and totals in one, the cards with
+    their members and both consents in one more (no selectin load of the consents); a supervisor or admin also
+    reads the volunteer filter's choices, the card ids per column and the kept totals."""
+    with app.test_request_context():
+        branch, vol, sup, man, pairings = _branch_with_pairings(3)
+    admin = make_user("admin", branch=branch)
+    db.session.commit()
+    switch(client, login_as, {"volunteer": vol, "supervisor": sup, "admin": admin}[who])
+    client.get("/pairings/board")
+    with count_queries() as seen:
+        html = client.get("/pairings/board").get_data(as_text=True)
+    assert all(p.reference in html for p in pairings)
+    assert len(seen) == statements, "\n".join(str(s)[:120] for s in seen)
