@@ -109,6 +109,10 @@ def init_app(app):
     app.after_request(_vary_on_htmx)
     app.context_processor(_template_helpers)
     app.jinja_env.globals["punct"] = _Punctuation()
+    from crm.menu import main_menu
+    app.jinja_env.globals["main_menu"] = main_menu  # base.html's menu, cached per role set and language
+    from crm.formfield import render_field
+    app.jinja_env.globals["render_field"] = render_field  # the body of macros/forms.html's field()
     from crm import i18n
     i18n.init_app(app)  # memoized catalogue per request, fast template gettext, the |date filter
     from crm import widgets
