@@ -74,9 +74,10 @@ class CardSide:
     overdue: bool
 
 
-def card_side(user, pairing: Pairing, member: Member) -> CardSide:
+def card_side(user, pairing: Pairing, member: Member, genders: dict | None = None) -> CardSide:
     """The same label as ``side(...).label``: the name for the viewer's own members, else the projection's
-    summary (crm.members.projections): the shared name or courtesy name, or gender, then age and district."""
+    summary (crm.members.projections): the shared name or courtesy name, or gender, then age and district.
+    ``genders``: the gender labels translated once per page (``Gender.label`` builds its table per call)."""
     consent = pairing.consent_for(member)
     district = f"{member.work_city}{member.work_district}"
     if policy.sees_identity(user, member):
@@ -84,7 +85,8 @@ def card_side(user, pairing: Pairing, member: Member) -> CardSide:
     elif pairing.both_consented:
         label = f"{member.name if consent.share_full_name else member.courtesy_name} · {member.age} · {district}"
     else:
-        label = f"{member.gender.label} · {member.age} · {district}"
+        gender = genders[member.gender] if genders else member.gender.label
+        label = f"{gender} · {member.age} · {district}"
     return CardSide(label, consent, services.consent_is_overdue(pairing, consent))
 
 

@@ -186,6 +186,7 @@ def _card_kit() -> dict:
     answers, the form's words), the CSRF token, and "n days in stage" once per distinct n (``days``)."""
     from flask_wtf.csrf import generate_csrf
 
+    from crm.members.models import Gender
     from crm.pairings.models import ConsentAnswer
 
     marker = 987654321
@@ -193,18 +194,19 @@ def _card_kit() -> dict:
             "move_url": url_for("pairings.move", pairing_id=marker).replace(str(marker), "{}"),
             "labels": {s: str(s.label) for s in Stage}, "answers": {a: str(a.label) for a in ConsentAnswer},
             "consent_stages": (Stage.PROPOSED, Stage.AWAITING_CONSENT), "csrf": generate_csrf(),
-            "move_to": _("Move to"), "move": _("Move"), "overdue": _("Overdue"), "now": now_utc(), "days": {}}
+            "move_to": _("Move to"), "move": _("Move"), "overdue": _("Overdue"), "now": now_utc(), "days": {},
+            "genders": {g: str(g.label) for g in Gender}}
 
 
 def _column_items(user, column, kit):
     """Per card: the pairing, its sides (queries.card_side), the stages it may move to from the board (closing
     needs a reason, so only on its page) and its "n days in stage"."""
-    now, days, items = kit["now"], kit["days"], []
+    now, days, genders, items = kit["now"], kit["days"], kit["genders"], []
     for p in column.pairings:
         n = (now - p.stage_changed_at).days
         if n not in days:
             days[n] = _("%(days)d days in stage", days=n)
-        items.append((p, [queries.card_side(user, p, m) for m in p.members],
+        items.append((p, [queries.card_side(user, p, m, genders) for m in p.members],
                       [to for to in pipeline.allowed_moves(p, user) if to is not Stage.CLOSED], days[n]))
     return column, items
 
