@@ -139,6 +139,16 @@ def assignable_volunteers(user) -> list[User]:
     return list(db.session.scalars(query))
 
 
+def assignable_volunteer_names(user) -> list:
+    """(id, display_name) rows of ``assignable_volunteers(user)``, for drop-downs: loading ~100 User entities
+    (an admin: ~1,900) cost the branch board more than its card ids."""
+    query = (User.with_role(Role.VOLUNTEER).with_only_columns(User.id, User.display_name)
+             .order_by(User.display_name))
+    if not user.has_role(Role.ADMIN):
+        query = query.where(User.branch_id == user.branch_id)
+    return db.session.execute(query).all()
+
+
 def team_overview(user):
     """Each volunteer of the user's branch with caseload size and last contact, in one statement."""
     caseload = (select(Member.owner_id, func.count().label("caseload"),

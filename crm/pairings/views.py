@@ -217,13 +217,13 @@ def _int(value):
 
 def _board_choices(form):
     """Volunteer and branch filters, only for those who see more than their own caseload."""
-    from crm.members.queries import assignable_volunteers
+    from crm.members.queries import assignable_volunteer_names
 
     form.volunteer.choices = [SelectChoice("", _("Anyone"))]
     form.branch.choices = [SelectChoice("", _("Any"))]
     if policy.can_view_team(current_user):
-        form.volunteer.choices += [SelectChoice(str(u.id), u.display_name)
-                                   for u in assignable_volunteers(current_user)]
+        form.volunteer.choices += [SelectChoice(str(uid), name)
+                                   for uid, name in assignable_volunteer_names(current_user)]
     if current_user.has_role(Role.ADMIN):
         branches = db.session.scalars(select(Branch).order_by(Branch.name))
         form.branch.choices += [SelectChoice(str(b.id), b.name) for b in branches]

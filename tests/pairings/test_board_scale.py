@@ -231,3 +231,29 @@ def test_board_statement_counts_are_pinned(app, client, login_as, count_queries,
         html = client.get("/pairings/board").get_data(as_text=True)
     assert all(p.reference in html for p in pairings)
     assert len(seen) == statements, "\n".join(str(s)[:120] for s in seen)
+
+
+def test_the_volunteer_filter_lists_the_branch_volunteers_by_name(app, client, login_as):
+    """The board's volunteer drop-down (read as id/name rows): a supervisor gets the active volunteers of their
+    branch in name order, an admin every branch's, a volunteer none (only their own caseload)."""
+    with app.test_request_context():
+        branch, vol, sup, man, pairings = _branch_with_pairings(1)
+        other = make_user("volunteer", branch=branch, display_name="Aaron First")
+        elsewhere = make_user("volunteer", branch=make_branch(), display_name="Zed Elsewhere")
+        gone = make_user("volunteer", branch=branch, display_name="Gone Away")
+        gone.is_active_user = False
+    admin = make_user("admin", branch=branch)
+    db.session.commit()
+
+    def options():
+        html = client.get("/pairings/board").get_data(as_text=True)
+        select_ = re.search(r'<select[^>]*name="volunteer".*?</select>', html, re.S)
+        return re.findall(r'<option[^>]*value="(\d+)"', select_.group(0)) if select_ else []
+
+    switch(client, login_as, sup)
+    in_branch = sorted([(other.display_name, other.id), (vol.display_name, vol.id)])
+    assert options() == [str(uid) for _, uid in in_branch]
+    switch(client, login_as, admin)
+    assert str(elsewhere.id) in options() and str(gone.id) not in options()
+    switch(client, login_as, vol)
+    assert options() == []
