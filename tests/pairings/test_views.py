@@ -51,8 +51,13 @@ def test_closing_needs_a_reason_and_reopening_a_supervisor(app, client, login_as
                                                                   "version": pairing.version},
                            headers={"HX-Request": "true"})
     assert response.status_code == 422 and "Choose why" in response.get_data(as_text=True)
-    client.post(f"/pairings/{pairing.id}/move", data={"csrf_token": csrf(), "to": "closed",
-                                                      "close_reason": "lost_contact", "version": pairing.version})
+    closing = {"csrf_token": csrf(), "to": "closed", "close_reason": "lost_contact", "version": pairing.version}
+    asked = client.post(f"/pairings/{pairing.id}/move", data=closing)  # without JS it asks first
+    body = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and 'name="confirmed" value="1"' in body and 'value="lost_contact"' in body
+    db.session.expire_all()
+    assert db.session.get(Pairing, pairing.id).stage is not Stage.CLOSED
+    client.post(f"/pairings/{pairing.id}/move", data={**closing, "confirmed": "1"})
     db.session.expire_all()
     pairing = db.session.get(Pairing, pairing.id)
     assert pairing.stage is Stage.CLOSED
