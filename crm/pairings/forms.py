@@ -16,7 +16,7 @@ class MoveForm(FlaskForm):
 
     version = HiddenField()
     to = HiddenField(validators=[DataRequired()])
-    note = TextAreaField(_l("Note"), filters=STRIP, validators=[Optional(), Length(max=1000), *TEXT],
+    note = TextAreaField(_l("Note on this move"), filters=STRIP, validators=[Optional(), Length(max=1000), *TEXT],
                          description=_l("Optional; required when reopening."))
     close_reason = SelectField(_l("Reason for closing"), validators=[Optional()],
                                choices=lambda: [SelectChoice("", "—"), *PairingCloseReason.choices()])

@@ -37,3 +37,19 @@ def test_live_search_shows_a_loading_indicator_while_it_runs(client, db, login_a
     login_as("volunteer")
     body = client.get("/members/").get_data(as_text=True)
     assert 'class="htmx-indicator' in body and msg("Searching…") in body
+
+
+def test_empty_board_followups_and_events_say_what_to_do_next(client, db, login_as):
+    login_as("volunteer")
+    board = client.get("/pairings/board").get_data(as_text=True)
+    assert msg("No introductions at this stage.") in board and 'href="/members/"' in board
+    followups = client.get("/followups/").get_data(as_text=True)
+    assert msg("No follow-ups here: nothing is waiting for you.") in followups and 'href="/members/"' in followups
+    events = client.get("/events/").get_data(as_text=True)
+    assert msg("Your supervisor plans the events; they appear here once announced.") in events
+
+
+def test_a_supervisor_without_events_is_offered_to_plan_one(client, db, login_as):
+    login_as("supervisor")
+    events = client.get("/events/").get_data(as_text=True)
+    assert msg("Plan the first event") in events and 'href="/events/new"' in events
