@@ -83,3 +83,17 @@ def test_closing_an_introduction_asks_first(app, db, fresh_context, shot, javasc
     expect(page.locator(".flash-success")).to_be_visible()
     assert _stage(db, pairing.id) is Stage.CLOSED
     shot(page, "closed")
+
+
+def test_the_users_list_keeps_its_actions_in_one_row_on_a_phone(db, fresh_context, shot):
+    from tests.browser.conftest import PHONE
+    admin = make_user("admin")
+    make_user("volunteer", display_name="王芳")
+    db.session.commit()
+    page = fresh_context(**PHONE).new_page()
+    log_in(page, admin)
+    page.goto("/admin/users")
+    cell = page.locator("tr", has_text="王芳").locator("td.user-actions")
+    edit, disable = cell.locator("a").first.bounding_box(), cell.locator("form button").bounding_box()
+    assert abs(edit["y"] + edit["height"] / 2 - (disable["y"] + disable["height"] / 2)) < 30  # the same row
+    shot(page, "users-phone")
