@@ -53,3 +53,19 @@ def test_a_supervisor_without_events_is_offered_to_plan_one(client, db, login_as
     login_as("supervisor")
     events = client.get("/events/").get_data(as_text=True)
     assert msg("Plan the first event") in events and 'href="/events/new"' in events
+
+
+def test_an_empty_counselling_home_and_team_page_say_where_things_come_from(client, db, login_as):
+    login_as("counsellor")
+    home = client.get("/counselling/").get_data(as_text=True)
+    assert msg("Referrals appear here when a volunteer refers a member from the case file.") in home
+    assert 'href="#h-queue"' in home  # the empty caseload points to the queue
+    client.post("/logout", data={"csrf_token": _token(client)})
+    login_as("supervisor")
+    team = client.get("/members/team").get_data(as_text=True)
+    assert msg("An administrator creates their accounts; then you can assign members to them here.") in team
+
+
+def _token(client):
+    from tests.conftest import csrf_token
+    return csrf_token(client)
