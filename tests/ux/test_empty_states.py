@@ -69,3 +69,12 @@ def test_an_empty_counselling_home_and_team_page_say_where_things_come_from(clie
 def _token(client):
     from tests.conftest import csrf_token
     return csrf_token(client)
+
+
+def test_suggestions_without_candidates_say_how_to_find_more(client, db, login_as):
+    volunteer = login_as("volunteer")
+    member = factories.make_member(owner=volunteer, name="李晓梅")
+    db.session.commit()
+    body = client.get(f"/members/{member.id}/suggestions").get_data(as_text=True)
+    assert msg("No candidate passes every rule both ways right now.") in body
+    assert msg("Edit the wishes") in body and f'href="/members/{member.id}/edit"' in body
