@@ -2,23 +2,16 @@
 JavaScript error, and an htmx form whose CSRF token or session expired says so and keeps what was typed."""
 
 import re
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from crm.clock import today
-from crm.counselling.models import Risk
 from crm.extensions import db as _db
-from crm.followups.models import FollowUp
-from crm.members.models import Gender, Note
-from crm.pairings import services as pairing_services
+from crm.members.models import Note
+from tests.browser import office
 from tests.browser.conftest import log_in
-from tests.cards.helpers import consent
-from tests.counselling.helpers import make_referral, make_session
-from tests.factories import make_branch, make_member, make_note, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -33,27 +26,8 @@ document.addEventListener("securitypolicyviolation", function (e) {
 NOTE_BOX = "#notes form.note-form textarea[name=body]"
 
 
-class Office:
-    """A branch with one person per role, a member with a note, an introduction, a referral and a follow-up."""
-
-    def __init__(self):
-        branch = make_branch(name="拱墅区工会服务站")
-        self.volunteer = make_user("volunteer", branch=branch, display_name="王芳")
-        self.supervisor = make_user("supervisor", branch=branch, display_name="周主任")
-        self.counsellor = make_user("counsellor", branch=branch, display_name="孙老师")
-        self.admin = make_user("admin", branch=branch, display_name="管理员")
-        self.member = make_member(owner=self.volunteer, name="李晓梅", gender=Gender.FEMALE)
-        self.partner = make_member(owner=self.volunteer, name="张建国", gender=Gender.MALE)
-        make_member(owner=self.volunteer, name="陈志强", gender=Gender.MALE)
-        make_note(self.member, self.volunteer, body="第一次电话，了解基本情况。")
-        self.pairing = pairing_services.propose_pairing(self.partner, self.member, self.volunteer)
-        consent(self.pairing, self.partner, self.volunteer)
-        consent(self.pairing, self.member, self.volunteer)
-        self.referral = make_referral(self.member, self.volunteer, counsellor=self.counsellor)
-        make_session(self.referral, self.counsellor, risk=Risk.HIGH)
-        _db.session.add(FollowUp(due_on=today() + timedelta(days=2), assignee_id=self.volunteer.id,
-                                 member_id=self.member.id, title="回访见面感受"))
-        _db.session.commit()
+class Office(office.Office):
+    """The shared office (tests/browser/office.py) and the pages this sweep visits."""
 
     def extra_pages(self, role: str) -> list[str]:
         """Pages the navigation does not link to directly: case file, board, suggestions, counselling."""
