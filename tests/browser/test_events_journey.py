@@ -32,7 +32,7 @@ def test_event_from_creation_to_door_to_mutual_choices_to_printed_cards(db, fres
     boss = fresh_context(phone=True).new_page()
     log_in(boss, supervisor)
     boss.goto("/events/")
-    boss.locator("a[href='/events/new']").click()
+    boss.locator("a.button[href='/events/new']").click()
     boss.locator("#title").fill("七夕城市漫步联谊")
     boss.locator("#starts_at").fill(_local(now_utc() - timedelta(hours=2)))
     boss.locator("#ends_at").fill(_local(now_utc() + timedelta(hours=1)))

@@ -78,7 +78,11 @@ class Scene:
     def unknown_arguments(self, route: RouteCase) -> list[str]:
         return [name for name in route.arguments if name not in self.known]
 
+    # Query strings a page needs to be the real page rather than a 404 (url_for appends unknown keys).
+    QUERIES = {"pairings.board_more": {"stage": "proposed"}}
+
     def url_values(self, route: RouteCase) -> dict:
         """As tests/auth/test_policy.World.url_values: an argument added later gets a record that does not exist."""
-        return {name: self.known.get(name, MISSING_ID if name in route.int_arguments else "no-such-record")
-                for name in route.arguments}
+        values = {name: self.known.get(name, MISSING_ID if name in route.int_arguments else "no-such-record")
+                  for name in route.arguments}
+        return {**self.QUERIES.get(route.endpoint, {}), **values}

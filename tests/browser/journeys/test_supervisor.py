@@ -88,6 +88,11 @@ def test_supervisor_verifies_reassigns_and_reads_the_dashboard(db, journey, view
     bulk.locator("input[name=reason]").fill(REASON)
     j.step("pool-selected")
     bulk.locator("button[type=submit]").click()
+    # It asks first, naming how many members go to whom; nothing has moved yet.
+    confirm = page.locator("form.confirm-step")
+    expect(confirm).to_contain_text("王芳")
+    j.step("reassign-confirm")
+    confirm.locator("button[type=submit]").click()
     expect(page.locator(".flash-success")).to_be_visible()
     expect(page.locator("#results tbody tr")).to_have_count(1)
     expect(page.locator("#results")).to_contain_text("吴静")
