@@ -122,8 +122,7 @@ def add_note(member: Member, *, by, kind: NoteKind, body: str, contact_on) -> No
     db.session.add(note)
     # The last contact is when it happened, not when the note was typed in (a call last week stays last week).
     contact_at = now_utc() if contact_on >= today() else datetime.combine(contact_on, time())
-    if member.last_contact_at is None or contact_at > member.last_contact_at:
-        member.last_contact_at = contact_at
+    _write_last_contact(member, contact_at, only_if_later=True)
     db.session.flush()
     record(by, "note.create", note, member_id=member.id)
     return note
@@ -167,9 +166,27 @@ def _recount_last_contact(member: Member) -> None:
     from sqlalchemy import select
     rows = db.session.execute(select(Note.contact_on, Note.created_at).where(
         Note.member_id == member.id, Note.deleted_at.is_(None))).all()
-    member.last_contact_at = max(
+    _write_last_contact(member, max(
         (created if contact_on >= created.date() else datetime.combine(contact_on, time())
-         for contact_on, created in rows), default=None)
+         for contact_on, created in rows), default=None))
+
+
+def _write_last_contact(member: Member, contact_at: datetime | None, *, only_if_later: bool = False) -> None:
+    """``last_contact_at`` follows the notes, so it is written by its own UPDATE, outside the member's version:
+    two volunteers adding notes to one member at once, or a note added while someone edits the case file, must
+    never conflict (under PostgreSQL's concurrency the versioned UPDATE of the second note failed with a 500).
+    ``only_if_later``: a note about an older contact never moves the date back, whatever committed meanwhile."""
+    from sqlalchemy import or_, update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    members = Member.__table__
+    statement = update(members).where(members.c.id == member.id).values(last_contact_at=contact_at)
+    if only_if_later:
+        statement = statement.where(or_(members.c.last_contact_at.is_(None), members.c.last_contact_at < contact_at))
+        if member.last_contact_at is not None and member.last_contact_at >= contact_at:
+            contact_at = member.last_contact_at
+    db.session.execute(statement)
+    set_committed_value(member, "last_contact_at", contact_at)
 
 
 def verify_member(member: Member, check: str, *, by) -> None:
