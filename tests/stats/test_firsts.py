@@ -23,13 +23,6 @@ from tests.stats import scene
 MIGRATION = next((Path(__file__).parents[2] / "migrations" / "versions").glob("*_pairing_stage_firsts.py"))
 
 
-@pytest.fixture
-def ctx(app, db):
-    """A request context, for calling services directly (messages are translated lazily)."""
-    with app.test_request_context():
-        yield
-
-
 def _table():
     rows = db.session.execute(select(PairingStageFirst.pairing_id, PairingStageFirst.stage,
                                      PairingStageFirst.reached_at)).all()

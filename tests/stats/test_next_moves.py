@@ -8,7 +8,6 @@ import statistics
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select, text, update
 
 from crm.clock import now_utc
@@ -24,12 +23,6 @@ from tests.pairings.helpers import both_yes, proposed
 from tests.stats import scene
 
 MIGRATION = next((Path(__file__).parents[2] / "migrations" / "versions").glob("*_stage_changes_next_at.py"))
-
-
-@pytest.fixture
-def ctx(app, db):
-    with app.test_request_context():
-        yield
 
 
 def _stored():
