@@ -94,6 +94,24 @@ def format_date(value, fmt="medium") -> str:
     return _formatted_date(value, fmt, flask_babel.get_locale())
 
 
+def date_formatter(fmt="medium"):
+    """``format_date`` for the many dates of one page: the user's time zone and locale are looked up once
+    (per date, Flask-Babel's lookups cost more than the conversion itself: ~5 % of the caseload's CPU)."""
+    tz = flask_babel.get_timezone()
+    locale = flask_babel.get_locale()
+    utc = flask_babel.UTC
+    normalize = tz.normalize
+
+    def formatted(value) -> str:
+        if not value:
+            return ""
+        if isinstance(value, datetime):
+            value = normalize((value.replace(tzinfo=utc) if value.tzinfo is None else value).astimezone(tz)).date()
+        return _formatted_date(value, fmt, locale)
+
+    return formatted
+
+
 @lru_cache(maxsize=16)
 def _wtforms_catalogue(locale):
     from babel import support
