@@ -113,6 +113,8 @@ def init_app(app):
     app.jinja_env.globals["main_menu"] = main_menu  # base.html's menu, cached per role set and language
     from crm.formfield import render_field
     app.jinja_env.globals["render_field"] = render_field  # the body of macros/forms.html's field()
+    from crm.blankforms import blank_form
+    app.jinja_env.globals["blank_form"] = blank_form  # blank forms' controls rendered once (crm/blankforms.py)
     from crm import i18n
     i18n.init_app(app)  # memoized catalogue per request, fast template gettext, the |date filter
     from crm import widgets

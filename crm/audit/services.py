@@ -40,3 +40,17 @@ def record_all(entries: list[AuditEntry]) -> None:
     read back)."""
     if entries:
         db.session.execute(insert(AuditEntry), [{c: getattr(e, c) for c in _COLUMNS} for e in entries])
+
+
+#: ``record_now``'s statement, built once: the table's INSERT (Core, not the ORM's unit of work); ``at`` comes from
+#: the column default as in ``record``.
+_INSERT_NOW = insert(AuditEntry.__table__)
+
+
+def record_now(actor, action: str, obj) -> None:
+    """``record`` written at once as one pre-built INSERT, for a page view that writes nothing else (the case file,
+    whose every view privacy requires in the log). No entity enters the session, so the commit has nothing to
+    flush: through the session and a flush the entry cost ~1 ms of CPU per view (issue 10), this ~0.2 ms."""
+    db.session.execute(_INSERT_NOW, {
+        "actor_id": getattr(actor, "id", None), "action": action, "object_type": type(obj).__tablename__,
+        "object_id": obj.id, "detail": {}, "ip": request.remote_addr if has_request_context() else None})

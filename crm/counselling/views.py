@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from crm.audit.services import record
 from crm.auth import policy
 from crm.auth.models import Role, User
+from crm.blankforms import Blank
 from crm.confirm import confirmation_page, confirmed
 from crm.conflicts import conflict_rows
 from crm.counselling import bp, queries, services
@@ -239,10 +240,13 @@ def acknowledge(alert_id):
     return redirect(url_for("counselling.alerts"))
 
 
+def _no_pairing_choices(form) -> None:
+    form.pairing_id.choices = []  # chosen on the referral page; the case file spares the query
+
+
 def case_file_panel(member) -> dict:
     """Context for the counselling panel of templates/members/detail.html."""
     form = None
     if policy.can_refer_member(current_user, member):
-        form = ReferralForm(formdata=None)
-        form.pairing_id.choices = []  # chosen on the referral page; the case file spares the query
+        form = Blank(ReferralForm, _no_pairing_choices)  # rendered once (crm.blankforms), not built per view
     return {"counselling": queries.panel_for(current_user, member.id), "referral_form": form}

@@ -6,9 +6,10 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
-from crm.audit.services import record
+from crm.audit.services import record_now
 from crm.auth import policy
 from crm.auth.models import Role
+from crm.blankforms import Blank
 from crm.conflicts import conflict_rows
 from crm.errors import Refusal
 from crm.extensions import db
@@ -115,19 +116,22 @@ def new():
 def detail(member_id):
     member = get_member_for(current_user, member_id)
     page = _render_case_file(member)
-    record(current_user, "member.view", member)
+    record_now(current_user, "member.view", member)  # one pre-built INSERT: nothing for the commit to flush
     db.session.commit()  # after rendering: committing first expired everything and cost 2-3 reloads
     return page
 
 
 def _render_case_file(member, note_form=None, status_form=None, block=None, focus_note=None, note_edit=None):
-    status_form = status_form or StatusForm(version=member.version, status=member.status.value,
-                                            close_reason=member.close_reason.value if member.close_reason else "")
+    """The case file, or its ``block`` for htmx. Forms not given are shown blank (crm.blankforms: rendered once,
+    not built per view)."""
+    status_form = status_form or Blank(
+        StatusForm, varying={"version": member.version}, status=member.status.value,
+        close_reason=member.close_reason.value if member.close_reason else "")
     return render("members/detail.html", block, member=member,
                   notes=queries.recent_notes(member.id), history=queries.assignment_history(member.id),
                   verifiers=queries.verifier_names(member), checks=services.VERIFICATION_CHECKS,
-                  note_form=note_form or NoteForm(), verify_form=VerifyForm(), status_form=status_form,
-                  note_edit_form=NoteEditForm(), focus_note=focus_note, note_edit=note_edit or (None, None),
+                  note_form=note_form or Blank(NoteForm), verify_form=Blank(VerifyForm), status_form=status_form,
+                  focus_note=focus_note, note_edit=note_edit or (None, None),
                   interest_labels=_interest_labels(), **_counselling_panel(member), **_pairing_panels(member))
 
 
@@ -201,10 +205,10 @@ def add_note(member_id):
         if not is_htmx():
             flash(_("Note added."), "success")
             return redirect(url_for("members.detail", member_id=member.id) + "#notes")
-        form = NoteForm(formdata=None)
+        form = None  # a blank form again
     elif not is_htmx():
         return _render_case_file(member, note_form=form), 422
-    return _render_case_file(member, note_form=form, block="notes"), (200 if not form.errors else 422)
+    return _render_case_file(member, note_form=form, block="notes"), (422 if form is not None else 200)
 
 
 @bp.route("/<int:member_id>/notes/<int:note_id>", methods=["POST"])
