@@ -195,7 +195,8 @@ def _card_kit() -> dict:
             "labels": {s: str(s.label) for s in Stage}, "answers": {a: str(a.label) for a in ConsentAnswer},
             "consent_stages": (Stage.PROPOSED, Stage.AWAITING_CONSENT), "csrf": generate_csrf(),
             "move_to": _("Move to"), "move": _("Move"), "overdue": _("Overdue"), "now": now_utc(), "days": {},
-            "genders": {g: str(g.label) for g in Gender}}
+            "genders": {g: str(g.label) for g in Gender},
+            "in_place": request.endpoint == "pairings.board"}  # a move redraws the board in place (htmx)
 
 
 def _column_items(user, column, kit):

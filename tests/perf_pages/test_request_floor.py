@@ -58,3 +58,54 @@ def test_the_page_level_date_formatter_agrees_with_flask_babel(app):
                 assert formatted(value) == expected == i18n.format_date(value), value
     with app.test_request_context("/"), force_locale("zh_Hans_CN"):
         assert i18n.date_formatter()(datetime(2026, 11, 3, 16, 0)) == "2026年11月4日"  # UTC+8: the next day
+
+
+def test_a_signed_in_page_checks_its_session_user_and_branch_in_one_statement(client, db, login_as, count_queries):
+    from tests import dbstate
+    user = login_as("volunteer")
+    dbstate.as_a_new_request()
+    with count_queries() as statements:
+        response = client.get("/account/password")
+    assert response.status_code == 200
+    assert len(statements) == 1, "\n\n".join(statements)
+    assert "FROM user_sessions" in statements[0] and "branches" in statements[0]
+    assert user.display_name in response.get_data(as_text=True)
+
+
+def test_the_prebuilt_sign_in_statement_still_refuses_another_users_token(client, db, login_as):
+    from flask import session as flask_session
+
+    from crm.auth import sessions
+    from tests import factories
+    first = login_as("volunteer")
+    other = factories.make_user("volunteer")
+    db.session.commit()
+    with client.session_transaction() as s:
+        user_id, token = s["_user_id"].split(":")
+        assert int(user_id) == first.id
+        s["_user_id"] = f"{other.id}:{token}"  # the token of one user's session with another user's id
+    assert client.get("/account/password").status_code in (302, 401)
+    with client.application.test_request_context():
+        assert sessions.load(f"{other.id}:{token}") is None
+        assert sessions.load(f"{first.id}:{token}").id == first.id
+        assert "_user_id" not in flask_session
+
+
+def test_board_cards_move_in_place_on_the_board_and_by_plain_post_on_show_more(client, db, login_as):
+    from crm.members.models import Gender
+    from crm.pairings import services
+    from crm.pairings.models import ConsentAnswer, ConsentChannel
+    from tests import factories
+    vol = login_as("volunteer")
+    man = factories.make_member(owner=vol, gender=Gender.MALE)
+    for _ in range(21):  # one more than the board's first page of a column
+        pairing = services.propose_pairing(man, factories.make_member(owner=vol, gender=Gender.FEMALE), vol)
+        for member in pairing.members:  # both say yes: introduced, and the card offers the next stages
+            services.record_consent(pairing, member, ConsentAnswer.YES, ConsentChannel.PHONE, {}, vol)
+    db.session.commit()
+    board = client.get("/pairings/board").get_data(as_text=True)
+    assert board.count('class="inline card-move"') == 20
+    assert board.count('hx-post="/pairings/') == 20 and 'hx-target="#board"' in board
+    more = client.get("/pairings/board/more?stage=introduced&start=20").get_data(as_text=True)
+    assert more.count('class="inline card-move"') == 1
+    assert 'hx-post="/pairings/' not in more  # the show-more page posts and comes back to the board
