@@ -591,6 +591,8 @@ def generate(engine, members: int = 100_000, seed: int = 2026, secret: str = "be
         writer.counts["pairing_stage_counts"] = stage_counts.rebuild(conn)
         from crm.members.models import rebuild_name_grams  # name search's substrings (bulk inserts skip the events)
         writer.counts["member_name_grams"] = rebuild_name_grams(conn)
+        from crm.stats import facts  # the dashboard's per-branch facts, from the pairings, firsts and history
+        writer.counts["stats_pairing_facts"] = facts.rebuild(conn)
         writer.reset_sequences()
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:  # the planner's statistics: without them SQLite guesses badly at this size

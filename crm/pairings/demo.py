@@ -65,10 +65,12 @@ def _refresh_firsts() -> None:
     """The history was back-dated after the services wrote it: recompute what is derived from it."""
     from crm.extensions import db
     from crm.pairings import firsts, next_moves
+    from crm.stats import facts
 
     db.session.flush()
     firsts.rebuild()
     next_moves.rebuild()
+    facts.rebuild()  # the dashboard's facts read both
 
 
 def _make_some_due(rng) -> None:

@@ -51,6 +51,7 @@ TABLES = {
     "pairing_consents": "kept (answers and what was shared, no text)",
     "stage_changes": "kept, note emptied",
     "pairing_stage_firsts": "kept (when each stage was first reached: statistics; no personal content)",
+    "stats_pairing_facts": "kept (the dashboard's per-pair dates, stages and days: statistics; no personal content)",
     "member_name_grams": "rewritten from the pseudonym when the name is (the name's substrings go with it)",
     "followups": "kept (counts), title and outcome emptied",
     "referrals": "kept (counts), reason and outcome emptied",
@@ -85,6 +86,7 @@ COLUMNS = {
     "intake_applications": "deleted",
     "member_name_grams": {"gram": SCRUBBED},
     "pairings": {}, "pairing_consents": {}, "pairing_stage_firsts": {}, "case_shares": {}, "risk_alerts": {},
+    "stats_pairing_facts": {"stage": KEPT},
     "risk_alert_followups": {},
     "event_registrations": {"channel": KEPT}, "event_choices": {},
 }
