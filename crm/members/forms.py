@@ -49,6 +49,26 @@ def _optional_enum(enum_class, blank):
     return [SelectChoice("", blank)] + enum_class.choices()
 
 
+def _per_language(build):
+    """``build``'s choices, made once per language: every list page built them anew (lazy labels, each shown
+    through a gettext) for the filter form's validation and again for its HTML (issue 10). A lazy label
+    becomes the Markup that rendering it gave (``__html__``), so the options' HTML is unchanged."""
+    from dataclasses import replace
+
+    from flask_babel import get_locale
+    from markupsafe import Markup
+    made = {}
+
+    def choices():
+        key = str(get_locale())
+        found = made.get(key)
+        if found is None:
+            found = made[key] = [replace(c, label=Markup(c.label.__html__())) if hasattr(c.label, "__html__") else c
+                                 for c in build()]
+        return found
+    return choices
+
+
 class MemberForm(FlaskForm):
     version = HiddenField()
     # Identity
@@ -196,10 +216,13 @@ class SearchForm(FlaskForm):
 
     q = StringField(_l("Name, pinyin, initials or phone last 4"), filters=WIDTH,
                     validators=[Optional(), Length(max=40), no_control_chars])
-    status = SelectField(_l("Status"), choices=lambda: _optional_enum(MemberStatus, _l("Any status")), default="")
-    gender = SelectField(_l("Gender"), choices=lambda: _optional_enum(Gender, _l("Any gender")), default="")
+    status = SelectField(_l("Status"), choices=_per_language(lambda: _optional_enum(MemberStatus, _l("Any status"))),
+                         default="")
+    gender = SelectField(_l("Gender"), choices=_per_language(lambda: _optional_enum(Gender, _l("Any gender"))),
+                         default="")
     age_min = IntegerField(_l("Age from"), validators=[Optional(), NumberRange(18, 70)])
     age_max = IntegerField(_l("Age to"), validators=[Optional(), NumberRange(18, 70)])
-    district = SelectField(_l("District"), choices=lambda: vocab.area_choices(_l("Any district")), default="")
+    district = SelectField(_l("District"), choices=_per_language(lambda: vocab.area_choices(_l("Any district"))),
+                           default="")
     owner = SelectField(_l("Volunteer"), coerce=str, validate_choice=False, default="")
     page = IntegerField(default=1, validators=[Optional(), NumberRange(1, 100000)])

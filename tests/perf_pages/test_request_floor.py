@@ -109,3 +109,32 @@ def test_board_cards_move_in_place_on_the_board_and_by_plain_post_on_show_more(c
     more = client.get("/pairings/board/more?stage=introduced&start=20").get_data(as_text=True)
     assert more.count('class="inline card-move"') == 1
     assert 'hx-post="/pairings/' not in more  # the show-more page posts and comes back to the board
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_Hans_CN"])
+def test_the_member_filter_choices_made_once_per_language_render_as_before(app, lang):
+    from werkzeug.datastructures import MultiDict
+    from wtforms.fields import SelectField
+
+    from crm.members import forms, vocab
+    from crm.members.models import Gender, MemberStatus
+
+    class Before(forms.SearchForm):  # the choices as they were: built, lazy labels and all, on every use
+        status = SelectField(forms._l("Status"), default="",
+                             choices=lambda: forms._optional_enum(MemberStatus, forms._l("Any status")))
+        gender = SelectField(forms._l("Gender"), default="",
+                             choices=lambda: forms._optional_enum(Gender, forms._l("Any gender")))
+        district = SelectField(forms._l("District"), default="",
+                               choices=lambda: vocab.area_choices(forms._l("Any district")))
+
+    for args in ({}, {"status": "active", "gender": "female", "district": vocab.area_choices()[3].value},
+                 {"status": "nonsense", "district": "<b>"}):
+        with app.test_request_context("/members/"), force_locale(lang):
+            now, before = forms.SearchForm(MultiDict(args)), Before(MultiDict(args))
+            assert now.validate() == before.validate()
+            for name in ("status", "gender", "district"):
+                assert str(now[name]()) == str(before[name]()), name
+                assert now[name].errors == before[name].errors
+    with app.test_request_context("/members/"), force_locale(lang):
+        html = str(forms.SearchForm(MultiDict())["gender"]())
+    assert ("女" in html) == lang.startswith("zh") and ("Female" in html) == (lang == "en")
