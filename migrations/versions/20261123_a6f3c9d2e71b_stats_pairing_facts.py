@@ -9,9 +9,8 @@ Revises: b2d4f6a8c0e1
 Create Date: 2026-11-23 19:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'a6f3c9d2e71b'
 down_revision = 'b2d4f6a8c0e1'
@@ -34,7 +33,8 @@ FORWARD = ["proposed", "awaiting_consent", "introduced", "first_meeting", "datin
 # changes of the application code.
 _RANK = "CASE stage " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(FORWARD)) + " ELSE -1 END"
 _STAGE_OF = "CASE f.rank " + " ".join(f"WHEN {i} THEN '{s}'" for i, s in enumerate(FORWARD)) + " END"
-_SCOPES = """(SELECT p.id AS pairing_id, m.branch_id AS scope_id FROM pairings p JOIN members m ON m.id = p.member_low_id
+_SCOPES = """(SELECT p.id AS pairing_id, m.branch_id AS scope_id
+ FROM pairings p JOIN members m ON m.id = p.member_low_id
  UNION SELECT p.id, m.branch_id FROM pairings p JOIN members m ON m.id = p.member_high_id
  UNION SELECT p.id, 0 FROM pairings p)"""
 _DAYS = {"sqlite": "(julianday(c.next_at) - julianday(c.at))",
