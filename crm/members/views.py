@@ -24,7 +24,7 @@ from crm.members.forms import (
     VerifyForm,
 )
 from crm.members.models import CloseReason, MemberStatus, Note, NoteKind
-from crm.members.team_views import bulk_reassign_form
+from crm.members.team_views import bulk_reassign_form, volunteer_rows
 from crm.web import is_htmx, render
 
 
@@ -49,7 +49,7 @@ def _list_page(title_key: str, preset_owner: str = "", args=None, bulk_form=None
     args = request.args if args is None else args
     form = SearchForm(args)
     # One query for the volunteers, shared by the owner filter and the bulk reassign form.
-    volunteers = queries.assignable_volunteers(current_user) if policy.can_view_team(current_user) else []
+    volunteers = volunteer_rows(current_user) if policy.can_view_team(current_user) else []
     form.owner.choices = _owner_choices(volunteers)
     if preset_owner and not args.get("owner"):
         form.owner.data = preset_owner

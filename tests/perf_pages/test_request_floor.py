@@ -138,3 +138,26 @@ def test_the_member_filter_choices_made_once_per_language_render_as_before(app, 
     with app.test_request_context("/members/"), force_locale(lang):
         html = str(forms.SearchForm(MultiDict())["gender"]())
     assert ("女" in html) == lang.startswith("zh") and ("Female" in html) == (lang == "en")
+
+
+def test_volunteer_rows_are_the_assignable_volunteers_in_the_same_order(app, db):
+    from crm.members import queries
+    from crm.members.team_views import _volunteer_choices, volunteer_rows
+    from tests import factories
+    branch = factories.make_branch()
+    for name in ("王五", "Anna", "张三", "李四"):
+        factories.make_user("volunteer", branch=branch, display_name=name)
+    factories.make_user("volunteer", display_name="Elsewhere")  # another branch
+    factories.make_user("counsellor", branch=branch)  # not a volunteer
+    supervisor = factories.make_user("supervisor", branch=branch)
+    admin = factories.make_user("admin")
+    db.session.commit()
+    with app.test_request_context("/"):
+        for user in (supervisor, admin):
+            entities = queries.assignable_volunteers(user)
+            rows = volunteer_rows(user)
+            assert [(r.id, r.display_name, r.branch_name) for r in rows] == [
+                (u.id, u.display_name, u.branch.name) for u in entities]
+            assert [(c.value, c.label) for c in _volunteer_choices(rows)][1:] == [
+                (str(u.id), f"{u.display_name} ({u.branch.name})") for u in entities]
+        assert len(volunteer_rows(supervisor)) == 4 and len(volunteer_rows(admin)) == 5
