@@ -101,11 +101,20 @@ def refresh(connection, pairing_ids) -> None:
 
 
 def rebuild(connection=None) -> int:
-    """Recompute the whole table (bulk writers); returns its number of rows."""
-    execute = (connection or db.session).execute
-    execute(delete(PairingFact))
-    execute(PairingFact.__table__.insert().from_select(COLUMNS, recomputed()))
-    return execute(select(func.count()).select_from(PairingFact)).scalar()
+    """Recompute the whole table (bulk writers); returns its number of rows.
+
+    The indexes are dropped first and built after the insert (inside the same transaction, on both
+    engines): at 100,000 members (3.2 million rows) inserting with the indexes in place cost ~107 s
+    of CPU against ~25 s for the insert and one sort per index."""
+    connection = connection if connection is not None else db.session.connection()
+    table = PairingFact.__table__
+    for index in table.indexes:
+        index.drop(bind=connection, checkfirst=True)
+    connection.execute(delete(table))
+    connection.execute(table.insert().from_select(COLUMNS, recomputed()))
+    for index in table.indexes:
+        index.create(bind=connection)
+    return connection.execute(select(func.count()).select_from(table)).scalar()
 
 
 def _touched(session) -> tuple[set, set]:
