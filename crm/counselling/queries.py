@@ -6,8 +6,9 @@ with raiseload), so an accidental ``session.confidential_notes`` raises instead 
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.audit.services import record
@@ -64,15 +65,21 @@ def readable_notes(user, referral: Referral) -> dict[int, str]:
     return notes
 
 
+@cache
+def _panel_statement():
+    """``panel_for``'s statement, built once (it runs on every case file view; issue 10), on first use: its
+    loader options configure the mappers, which needs every model imported."""
+    return (select(Referral, CounsellingSession)
+            .outerjoin(CounsellingSession, CounsellingSession.referral_id == Referral.id)
+            .options(joinedload(Referral.counsellor), joinedload(CounsellingSession.counsellor))
+            .where(Referral.member_id == bindparam("member_id"))
+            .order_by(Referral.created_at.desc(), Referral.id.desc(), CounsellingSession.held_on.desc(),
+                      CounsellingSession.id.desc()))
+
+
 def panel_for(user, member_id: int) -> list[tuple[Referral, list[CounsellingSession]]]:
     """The counselling panel of a case file: each referral of the member with its sessions, in one statement."""
-    rows = db.session.execute(
-        select(Referral, CounsellingSession)
-        .outerjoin(CounsellingSession, CounsellingSession.referral_id == Referral.id)
-        .options(joinedload(Referral.counsellor), joinedload(CounsellingSession.counsellor))
-        .where(Referral.member_id == member_id)
-        .order_by(Referral.created_at.desc(), Referral.id.desc(), CounsellingSession.held_on.desc(),
-                  CounsellingSession.id.desc())).all()
+    rows = db.session.execute(_panel_statement(), {"member_id": member_id}).all()
     panel: dict[int, tuple[Referral, list]] = {}
     for referral, session in rows:
         panel.setdefault(referral.id, (referral, []))
