@@ -132,6 +132,7 @@ def _render_case_file(member, note_form=None, status_form=None, block=None, focu
                   verifiers=queries.verifier_names(member), checks=services.VERIFICATION_CHECKS,
                   note_form=note_form or Blank(NoteForm), verify_form=Blank(VerifyForm), status_form=status_form,
                   focus_note=focus_note, note_edit=note_edit or (None, None),
+                  note_kinds={kind: kind.label for kind in NoteKind},  # once per page, not per note
                   interest_labels=_interest_labels(), **_counselling_panel(member), **_pairing_panels(member))
 
 
