@@ -23,7 +23,7 @@ from crm.members import vocab
 from crm.members.models import NoteKind
 from crm.members.projections import CandidateView
 from crm.members.views import get_member_for
-from crm.pairings import bp, pipeline, queries, services
+from crm.pairings import board_html, bp, pipeline, queries, services  # noqa: F401 - board_html: board_cards global
 from crm.pairings.forms import (
     BoardFilterForm,
     CandidateSearchForm,

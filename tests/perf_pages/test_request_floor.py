@@ -161,3 +161,36 @@ def test_volunteer_rows_are_the_assignable_volunteers_in_the_same_order(app, db)
             assert [(c.value, c.label) for c in _volunteer_choices(rows)][1:] == [
                 (str(u.id), f"{u.display_name} ({u.branch.name})") for u in entities]
         assert len(volunteer_rows(supervisor)) == 4 and len(volunteer_rows(admin)) == 5
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+@pytest.mark.parametrize("more_args", [{}, {"source": "event", "min_days": "3", "volunteer": "<7&>"}])
+def test_board_cards_are_written_exactly_as_the_card_macro_writes_them(app, in_place, more_args):
+    from types import SimpleNamespace as NS
+
+    from crm.pairings.board_html import board_cards
+    from crm.pairings.models import ConsentAnswer, Stage
+    from crm.pairings.views import _card_kit
+
+    def side(label, answer, overdue):
+        return NS(label=label, consent=NS(answer=answer), overdue=overdue)
+
+    items = [
+        (NS(id=3, reference="Q-0003", version=2), [side("<b>王</b> · 31 · 西湖区", ConsentAnswer.YES, False),
+                                                  side("Female · 29 · \"滨江\"", ConsentAnswer.PENDING, True)],
+         [Stage.FIRST_MEETING, Stage.DATING], "4 days in stage"),
+        (NS(id=2**31 - 1, reference="Q-&", version=1), [side("李娜", ConsentAnswer.NO, False)], [], "0 days <in>"),
+    ]
+    template = app.jinja_env.from_string(
+        '{% from "pairings/_board.html" import card with context %}'
+        "{% for pairing, sides, forward, days in items %}{{ card(pairing, sides, forward, days, stage, kit) }}\n"
+        "    {% endfor %}")
+    for lang in ("en", "zh_Hans_CN"):
+        with app.test_request_context("/pairings/board"), force_locale(lang):
+            kit = _card_kit()
+            kit["in_place"] = in_place
+            for stage in (Stage.AWAITING_CONSENT, Stage.INTRODUCED):
+                expected = template.render(items=items, stage=stage, kit=kit, more_args=more_args)
+                written = board_cards(items, stage, kit, more_args)
+                assert str(written) == expected, (lang, stage)
+                assert "&lt;b&gt;王&lt;/b&gt;" in written and written.count("<li class=\"card\"") == 2
