@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g, render_template_string, session
+from flask import render_template_string, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
@@ -17,7 +17,7 @@ from crm.clock import today
 from crm.extensions import db as _db
 from crm.followups.models import FollowUp, FollowUpKind
 from crm.members.forms import NoteForm, StatusForm
-from crm.members.models import Assignment, Gender
+from crm.members.models import Assignment, Gender, NoteKind
 from crm.pairings import queries as pairing_queries
 from crm.pairings import services as pairing_services
 from crm.pairings.models import ConsentAnswer, ConsentChannel, Pairing
@@ -106,8 +106,7 @@ STATUS_CONTROLS = """{% from "macros/forms.html" import field %}
 
 def _render(app, source, form_factory, language="zh_Hans_CN"):
     """``source`` rendered in a request of its own (its own CSRF token) in ``language``."""
-    with app.test_request_context("/"):
-        g.pop("csrf_token", None)  # g belongs to the test's app context: a token of its own, as a new request
+    with app.app_context(), app.test_request_context("/"):  # its own g (CSRF token, catalogue), as a request
         session["lang"] = language
         return render_template_string(source, form=form_factory()), generate_csrf()
 
@@ -190,3 +189,18 @@ def test_each_view_writes_one_audit_entry_as_record_would(client, db, login_as):
     assert [(e.actor_id, e.object_type, e.object_id, e.detail, e.ip) for e in entries] == [
         (volunteer.id, "members", member.id, {}, "127.0.0.1")] * 2
     assert all(e.at is not None and abs(e.at - clock.now_utc()) < timedelta(minutes=1) for e in entries)
+
+
+def test_notes_show_their_kind_and_date_in_each_language(client, db, login_as, csrf):
+    volunteer = login_as("volunteer")
+    member = factories.make_member(owner=volunteer)
+    factories.make_note(member, volunteer, body="记录一", kind=NoteKind.VISIT)
+    factories.make_note(member, volunteer, body="记录二", kind=NoteKind.WECHAT)
+    _db.session.commit()
+    for language, visit, wechat, delete_of in [("en", "Visit", "WeChat", "Delete the note of "),
+                                               ("zh_Hans_CN", "走访", "微信", "删除 ")]:
+        assert client.post("/language", data={"csrf_token": csrf(), "lang": language, "next": "/"}).status_code == 302
+        page = client.get(f"/members/{member.id}").get_data(as_text=True)
+        on = re.search(r'<strong>[^<]+</strong> · ([^·]+) · ', page).group(1)
+        assert f"<strong>{visit}</strong> · {on} · " in page and f"<strong>{wechat}</strong> · {on} · " in page
+        assert page.count(f'aria-label="{delete_of}{on}') == 2
