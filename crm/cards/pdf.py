@@ -184,3 +184,21 @@ def render_cards(cards) -> bytes:
 #: The template's line breaks and indentation between tags (never inside a line of text, where a space
 #: separates words): the parser and the box builder would handle ~40 whitespace runs per card (2 % of it).
 _LINE_BREAK_BETWEEN_TAGS = re.compile(r">[ \t]*\n\s*<")
+
+
+#: The band's bridge on every card: static/cards/bridge.svg drawn once into a PNG (templates/cards/_card.html says why).
+BRIDGE_SVG, BRIDGE_PNG, BRIDGE_PX = "cards/bridge.svg", "cards/bridge.png", (480, 160)
+
+
+def make_bridge_png(target: Path) -> None:
+    """Rasterize the bridge SVG to ``target`` (transparent PNG, BRIDGE_PX): WeasyPrint draws it into a one-image
+    PDF and poppler's pdftocairo renders that. Run it after changing bridge.svg; a test checks they agree."""
+    root = _static_root()
+    width, height = BRIDGE_PX
+    html = (f'<style>@page {{ size: {width // 4}px {height // 4}px; margin: 0 }} body {{ margin: 0 }} '
+            f'img {{ display: block; width: {width // 4}px; height: {height // 4}px }}</style>'
+            f'<img src="{BRIDGE_SVG}">')
+    document = weasyprint.HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=StaticOnlyFetcher(root))
+    subprocess.run(["pdftocairo", "-png", "-transp", "-singlefile", "-scale-to-x", str(width), "-scale-to-y",
+                    str(height), "-", str(target.with_suffix(""))], input=document.write_pdf(), check=True,
+                   capture_output=True, timeout=60)

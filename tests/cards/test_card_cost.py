@@ -3,15 +3,21 @@ line-break whitespace between tags, no cyclic garbage collection while WeasyPrin
 
 import gc
 import re
+import shutil
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import weasyprint
 from flask import render_template, session
+from PIL import Image, ImageChops
 
 from crm.cards import pdf
 from crm.cards.services import CardSide
 from tests.cards.helpers import pdf_pages_text
+
+needs_poppler = pytest.mark.skipif(not shutil.which("pdftocairo"), reason="poppler-utils is not installed")
 
 CARD = CardSide(reference="QQ-000321", introduced_on="2026年11月23日", branch_name="杭州市总工会职工服务中心",
                 branch_phone=None, recipient_name="张先生", name="李女士", gender="女", age=31,
@@ -96,3 +102,27 @@ def test_the_collector_pause_restores_what_it_found(monkeypatch):
         assert not gc.isenabled()  # someone else turned it off: left off
     finally:
         gc.enable()
+
+
+@needs_poppler
+def test_the_bridge_is_one_image_embedded_once_and_placed_on_every_card(app, db, tmp_path):
+    with app.test_request_context():
+        data = pdf.render_cards([CARD, replace(CARD, name="王女士"), CARD])
+    path = tmp_path / "cards.pdf"
+    path.write_bytes(data)
+    rows = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+    placed = [cols for cols in map(str.split, rows.splitlines()[2:]) if cols and cols[2] == "image"]
+    assert [(int(c[0]), int(c[3]), int(c[4])) for c in placed] == [(page, *pdf.BRIDGE_PX) for page in (1, 2, 3)]
+    assert len({c[10] for c in placed}) == 1  # one image object, drawn three times
+
+
+@needs_poppler
+def test_the_bridge_png_is_the_svg_rasterized(app, tmp_path):
+    """bridge.png must follow bridge.svg (crm.cards.pdf.make_bridge_png rebuilds it)."""
+    with app.app_context():
+        pdf.make_bridge_png(tmp_path / "bridge.png")
+    fresh = Image.open(tmp_path / "bridge.png").convert("RGBA")
+    committed = Image.open(Path(app.static_folder) / pdf.BRIDGE_PNG).convert("RGBA")
+    assert committed.size == fresh.size == pdf.BRIDGE_PX
+    difference = ImageChops.difference(committed, fresh).getextrema()
+    assert max(high for _low, high in difference) <= 8, difference

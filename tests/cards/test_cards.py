@@ -361,7 +361,9 @@ def _images_per_page(data: bytes, tmp_path) -> list[int]:
     path = tmp_path / "cards.pdf"
     path.write_bytes(data)
     rows = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True).stdout
-    drawn = [int(line.split()[0]) for line in rows.splitlines()[2:] if line.strip()]
+    bridge = tuple(map(str, pdf.BRIDGE_PX))  # the band's bridge, on every card (tests/cards/test_card_cost.py)
+    drawn = [int(cols[0]) for cols in map(str.split, rows.splitlines()[2:])
+             if cols and cols[2] == "image" and tuple(cols[3:5]) != bridge]
     return [drawn.count(page) for page in range(1, len(PdfReader(io.BytesIO(data)).pages) + 1)]
 
 
