@@ -27,6 +27,14 @@ hundred allocations, each scanning the young objects of the whole process; a bat
 15-20 % of its CPU there. Reference counting still frees almost everything at once; the cycles left
 are collected by the next automatic collection after the render.
 
+A card's cost is WeasyPrint's work per box and text run (cascade, layout, drawing: ~20 text lines a
+card), so the card template keeps runs few: interests not shared print as one run, the band's bridge is
+a PNG placed on each page rather than an SVG re-drawn on each, no opacity groups. A big batch is not split
+over a pool of processes: on the 2-core server the second core belongs to the other gunicorn worker and
+everyone else's pages, the CPU per card would not shrink (each half would embed its own font subset, and
+the halves would need a PDF merge), and a pool inside a sync worker (fork after Pango and fontconfig are
+loaded, a dead helper, shutdown with the worker) adds failure modes for a page printed a few times a day.
+
 Documents fetch nothing from the network and no arbitrary file: ``StaticOnlyFetcher`` serves the
 app's static files and the CJK font files, and refuses everything else.
 """
