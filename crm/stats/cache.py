@@ -39,6 +39,7 @@ def stamp() -> tuple:
     from crm.followups.models import FollowUp
     from crm.members.models import Member, Note
     from crm.pairings.models import Pairing, PairingConsent, StageChange
+    from crm.stats.models import PairingFact
 
     def top(column):
         return select(func.max(column)).scalar_subquery()
@@ -48,8 +49,40 @@ def stamp() -> tuple:
         top(FollowUp.id), top(FollowUp.done_at), top(PairingConsent.recorded_at),
         # users: ~2,000 rows; their version moves on every admin edit (capacity, roles, deactivation)
         select(func.count(User.id)).scalar_subquery(), select(func.sum(User.version)).scalar_subquery(),
+        # every refresh of a pair's dashboard facts inserts rows under new ids (never reused: AUTOINCREMENT)
+        top(PairingFact.id),
     )).one()
     return (*row, today())
+
+
+#: The stamp's fields, in order.
+FIELDS = ("stage_changes", "pairings", "members", "members_updated", "notes", "followups", "followups_done",
+          "consents_recorded", "users", "users_version", "facts", "today")
+
+#: What each part of the dashboard reads, among the stamp's fields: a part is recomputed only when one
+#: of ITS fields moved. ``history`` (funnel, median days, trends, close reasons) reads crm.stats.facts
+#: alone, whose ids move whenever a pair's facts are recomputed (new history, a new pairing, a member
+#: changing branch): a case note, a follow-up or a consent answer leaves it cached. ``volunteers``:
+#: caseloads (members' owner and status), overdue follow-ups, overdue consent requests (a move changes
+#: which pairings await consent), names and capacities. ``neglected``: notes, proposals, follow-ups,
+#: members' status and owner, the owners' names, the day. (A case note also moves
+#: ``members.updated_at``, its last-contact UPDATE, so it recomputes the volunteers and the neglected.)
+PARTS = {
+    "history": ("facts",),
+    "volunteers": ("stage_changes", "pairings", "members", "members_updated", "followups", "followups_done",
+                   "consents_recorded", "users", "users_version", "today"),
+    "neglected": ("pairings", "members", "members_updated", "notes", "followups", "followups_done", "users",
+                  "users_version", "today"),
+}
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("STATS_CACHE_SECONDS", 0))
+
+
+def part(current: tuple, name: str) -> tuple:
+    """The fields of the stamp ``current`` that the dashboard part ``name`` depends on."""
+    return tuple(current[FIELDS.index(field)] for field in PARTS[name])
 
 
 def clear() -> None:

@@ -21,7 +21,10 @@ class PairingFact(db.Model):
     personal content."""
 
     __tablename__ = "stats_pairing_facts"
-    __table_args__ = (Index("ix_stats_pairing_facts_read", "scope_id", "kind", "at", "stage", "value", "pairing_id"),)
+    # AUTOINCREMENT on SQLite: ids are never reused after a delete, so max(id) moves on every refresh
+    # (the dashboard cache's stamp reads it; crm.stats.cache).
+    __table_args__ = (Index("ix_stats_pairing_facts_read", "scope_id", "kind", "at", "stage", "value", "pairing_id"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope_id: Mapped[int]  # a branch id, or 0: the whole union (no foreign key: 0 is not a branch)

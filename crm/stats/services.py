@@ -1,7 +1,7 @@
 """Statistics: which branches a user may report on, the dashboard's data, reports as tables, the
 annual report PDF and the audit entry of every export."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from flask import render_template
 from flask_babel import gettext as _
@@ -54,16 +54,24 @@ class Dashboard:
 
 
 def dashboard(period: Period, branch_id: int | None) -> Dashboard:
-    """The dashboard's data: the aggregates from the cache while the data they read is unchanged
-    (crm.stats.cache), the open risk alerts always read fresh (one cheap statement)."""
-    def compute() -> Dashboard:
-        total, neglected = queries.neglected_members(branch_id)
-        return Dashboard(period, branch_id, queries.funnel(period, branch_id),
-                         queries.monthly_trends(period, branch_id), queries.close_reasons(period, branch_id),
-                         queries.volunteers(branch_id), total, neglected, [], queries.neglect_days())
+    """The dashboard's data: each part's aggregates from the cache while the data that part reads is
+    unchanged (crm.stats.cache: one freshness stamp per view, compared per part), the open risk
+    alerts always read fresh (one cheap statement)."""
+    current = cache.stamp() if cache.enabled() else None
 
-    data = cache.cached(("dashboard", branch_id, period.start, period.end), compute)
-    return replace(data, alerts=queries.open_risk_alerts(branch_id))
+    def kept(name, compute):
+        stamp = cache.part(current, name) if current is not None else None
+        return cache.cached((name, branch_id, period.start, period.end), compute, stamp)
+
+    def history():
+        return (queries.funnel(period, branch_id), queries.monthly_trends(period, branch_id),
+                queries.close_reasons(period, branch_id))
+
+    funnel, trends, reasons = kept("history", history)
+    volunteers = kept("volunteers", lambda: queries.volunteers(branch_id))
+    total, neglected = kept("neglected", lambda: queries.neglected_members(branch_id))
+    return Dashboard(period, branch_id, funnel, trends, reasons, volunteers, total, neglected,
+                     queries.open_risk_alerts(branch_id), queries.neglect_days())
 
 
 # --- charts ------------------------------------------------------------------------------------

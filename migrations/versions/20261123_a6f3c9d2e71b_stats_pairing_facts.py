@@ -73,6 +73,7 @@ def upgrade():
         sa.ForeignKeyConstraint(['pairing_id'], ['pairings.id'],
                                 name=op.f('fk_stats_pairing_facts_pairing_id_pairings'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_stats_pairing_facts')),
+        sqlite_autoincrement=True,  # ids never reused: the dashboard cache's stamp reads max(id)
     )
     op.execute(_backfill(_DAYS[op.get_bind().dialect.name]))
     # built after the backfill: one sort per index instead of millions of index insertions
