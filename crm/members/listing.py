@@ -90,9 +90,10 @@ def display_rows(result, selectable: bool = False) -> list[ListRow]:
     return rows
 
 
-# The <tr> of templates/members/_rows.html's member_row macro, written here in one pass: the same HTML, character
-# for character (tests/perf_pages/test_request_floor.py renders both). 50 macro calls and ~14 autoescaped
-# outputs per row were a quarter of the caseload's template time. Column labels are translated once per page.
+# The <tr> that the list pages' member_row macro wrote (tests/perf_pages/member_row_reference.html), written
+# in one pass: the same HTML, character for character (tests/perf_pages/test_request_floor.py renders both).
+# 50 macro calls and ~14 autoescaped outputs per row were a quarter of the caseload's template time.
+# Column labels are translated once per page.
 _ROW = ("\n\n<tr>\n  {select}\n"
         '  <td data-label="{name}"><a href="{{url}}">{{name}}</a>\n'
         '    <span class="muted">{{gender}} · {{age}}</span></td>\n'
