@@ -98,10 +98,25 @@ def _empty_all_tables():
     tables = list(reversed(_db.metadata.sorted_tables))
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+            _empty_used_tables_postgresql(conn, tables)
         else:
             for table in tables:
                 conn.execute(table.delete())
+
+
+def _empty_used_tables_postgresql(conn, tables):
+    """TRUNCATE of every table costs ~100 ms per test (new files for each table), minutes over the suite; most
+    tests touch a few tables. So only the tables holding rows are truncated, and every sequence a test advanced
+    is restarted, which leaves the database exactly as a full TRUNCATE ... RESTART IDENTITY would."""
+    probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})" for t in tables)
+    holding_rows = conn.execute(text(probe)).scalars().all()
+    if holding_rows:
+        conn.execute(text("TRUNCATE " + ", ".join(holding_rows) + " CASCADE"))
+    advanced = conn.execute(text(
+        "SELECT quote_ident(sequencename) FROM pg_sequences"
+        " WHERE schemaname = current_schema() AND last_value IS NOT NULL")).scalars().all()
+    for sequence in advanced:
+        conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 @pytest.fixture
