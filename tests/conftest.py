@@ -189,7 +189,9 @@ def count_queries(db):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests need Chromium; CI sets REQUIRE_BROWSER=1 so that they can never be skipped."""
+    """The minute-long tests run first, so that parallel workers (pytest -n) never finish on one of them while the
+    other worker waits. Browser tests need Chromium; CI sets REQUIRE_BROWSER=1 so that they can never be skipped."""
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("load")))
     if os.path.exists(factories.CHROMIUM) or os.environ.get("REQUIRE_BROWSER") == "1":
         return
     skip = pytest.mark.skip(reason=f"{factories.CHROMIUM} is not installed (run `make test`, which installs it)")

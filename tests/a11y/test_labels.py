@@ -11,6 +11,7 @@ aria-describedby. A page or form added tomorrow is checked without touching this
 from collections import Counter
 from html.parser import HTMLParser
 
+import pytest
 from flask import url_for
 
 from crm.auth import policy
@@ -118,6 +119,7 @@ def test_the_check_finds_unlabelled_and_mislabelled_fields():
     assert not any(f"name='{n}'" in text for n in "abcdh")
 
 
+@pytest.mark.slow
 def test_every_field_of_every_page_and_form_has_a_label(app, client, db):
     scene = Scene()
     db.session.commit()

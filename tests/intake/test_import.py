@@ -113,6 +113,7 @@ def test_non_spreadsheets_are_refused(app, db, content):
         roster.check_rows(roster.read_table(content))
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows_import_in_one_go(app, db):
     rows = [good_row(n) for n in range(10_000)]
     parsed = roster.check_rows(roster.read_table(xlsx_bytes(rows)))

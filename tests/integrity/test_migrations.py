@@ -3,6 +3,7 @@ base and back up to head; at every step each table that exists before and after 
 batch rebuild with foreign keys on would cascade-delete the children of a rebuilt table, and
 migrations/env.py checks foreign keys after). At head the schema takes the demo data again."""
 
+import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
@@ -35,6 +36,7 @@ def _seed(app, members):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_down_to_base_and_up_to_head_on_populated_data(tmp_path):
     with scratch_database(tmp_path) as url:
         class MigrationConfig(Config):
