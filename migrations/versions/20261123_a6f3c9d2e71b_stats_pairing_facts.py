@@ -75,6 +75,10 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_stats_pairing_facts')),
         sqlite_autoincrement=True,  # ids never reused: the dashboard cache's stamp reads max(id)
     )
+    # Planner statistics first (a database never analysed would join the closes through the to_stage index
+    # and go quadratic; crm.stats.facts.rebuild does the same).
+    for source in ("members", "pairings", "pairing_stage_firsts", "stage_changes"):
+        op.execute(f"ANALYZE {source}")
     op.execute(_backfill(_DAYS[op.get_bind().dialect.name]))
     # built after the backfill: one sort per index instead of millions of index insertions
     op.create_index('ix_stats_pairing_facts_read', 'stats_pairing_facts',
