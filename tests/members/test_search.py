@@ -17,7 +17,11 @@ def _names(response) -> list[str]:
 
 
 def _born(age: int) -> date:
-    return today().replace(month=1, day=1) - timedelta(days=365 * age + age // 4 + 30)
+    """A birth date whose birthday is half a year from today, so the member is `age` on any day of the year."""
+    half_a_year_ago = today() - timedelta(days=182)
+    if (half_a_year_ago.month, half_a_year_ago.day) == (2, 29):
+        half_a_year_ago -= timedelta(days=1)
+    return half_a_year_ago.replace(year=half_a_year_ago.year - age)
 
 
 @pytest.fixture
