@@ -45,7 +45,9 @@ def test_photo_consent_withdrawal_and_export(app, db, fresh_context, shot, tmp_p
     expect(page).to_have_url(re.compile(rf"/members/{member.id}(#privacy)?$"))
     photo = page.locator("#privacy img.member-photo")
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.naturalWidth") > 0
+    # visible comes with the width attribute, before the image has arrived; decode() waits for it
+    # and rejects if it cannot load, so a broken photo route still fails here
+    assert photo.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
     stored = [p for p in (tmp_path / "photos").iterdir() if p.is_file()]
     assert len(stored) == 1 and b"PhoneModelX" not in stored[0].read_bytes()
     shot(page, "photo-uploaded")
