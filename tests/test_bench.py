@@ -29,3 +29,23 @@ def test_page_benchmark_runs_on_a_small_dataset(db, app, monkeypatch):
     assert subjects["member_id"] and subjects["pinyin"]
     table = pages.markdown_table({"results": [r.__dict__ | {"ratio": r.ratio} for r in results]})
     assert "Caseload" in table
+
+
+def test_throughput_benchmark_serves_every_page_and_reports(db, app, database_url):
+    """bench.serve end to end on 300 members (gunicorn, 2 workers, wrk on loopback for a second per page), then
+    bench.report's table and verdicts from what it measured."""
+    from bench import pages, report, serve
+    from crm.benchdata import generate
+
+    generate(db.engine, 300, seed=3, secret=app.config["SECRET_KEY"])
+    subjects = pages.pick_subjects(app)
+    results = serve.measure(app, database_url, app.config["SECRET_KEY"], subjects["volunteer"],
+                            subjects["member_id"], seconds=1, warm_seconds=1)
+    assert set(results) == {"Bare 50-row table (no DB)", serve.SIGNED_IN_FLOOR, "Caseload", "Case file",
+                            "Bare 50-row table, again"}
+    assert all(r["rps"] > 0 and r["non_2xx"] == 0 for r in results.values()), results
+
+    verdict = report.throughput_verdict({"serve": results})
+    assert verdict.startswith("caseload ") and "the ceiling of any signed-in page" in verdict
+    lines = report.serve_table({"SQLite": {"serve": results}})
+    assert any(line.startswith("| Caseload | ") for line in lines)
