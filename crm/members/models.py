@@ -119,7 +119,9 @@ class Member(db.Model):
         # Covering: the board's visibility check reads a pairing's members by id for branch and owner only
         # (crm.pairings.queries; the branch board's card ids: ~15 ms of SQLite CPU -> ~8 at 100,000 members).
         Index("ix_members_id_scope", "id", "branch_id", "owner_id"),
-        Index("ix_members_branch_status", "branch_id", "status"),
+        # With the id: PostgreSQL's indexes do not carry the row's key (SQLite's carry the rowid), and the
+        # statements on a branch's members by status want their ids (crm.stats.queries, migration d7e3b5a1c9f2).
+        Index("ix_members_branch_status", "branch_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

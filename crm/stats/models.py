@@ -45,8 +45,9 @@ def _dashboard_indexes() -> None:
     from crm.members.models import Member
     from crm.pairings.models import Pairing, PairingConsent
 
-    # Volunteers table: open caseload = members by owner whose status is not closed.
-    Index("ix_members_owner_status", Member.owner_id, Member.status)
+    # Volunteers table: open caseload = members by owner whose status is not closed; with the id, which
+    # PostgreSQL's indexes do not carry (a volunteer's board and overdue consents start from these ids).
+    Index("ix_members_owner_status", Member.owner_id, Member.status, Member.id)
     # Neglected members: "no introduction proposed since the cut-off", on either side of the pair.
     Index("ix_pairings_low_created", Pairing.member_low_id, Pairing.created_at)
     Index("ix_pairings_high_created", Pairing.member_high_id, Pairing.created_at)
