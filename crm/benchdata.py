@@ -386,6 +386,8 @@ class Generator:
         # Each move's next move (stage_changes.next_at, the statistics' days per stage): one set-based UPDATE.
         from crm.pairings.next_moves import rebuild as rebuild_next_moves
         rebuild_next_moves(w.conn)
+        from crm.pairings import consent_stage  # each consent's copy of its pairing's stage
+        consent_stage.rebuild(w.conn)
 
     # -- notes (and the members, now that last contact and statuses are known) ------------------
     def notes_and_members(self):
@@ -591,6 +593,8 @@ def generate(engine, members: int = 100_000, seed: int = 2026, secret: str = "be
         writer.counts["pairing_stage_counts"] = stage_counts.rebuild(conn)
         from crm.members.models import rebuild_name_grams  # name search's substrings (bulk inserts skip the events)
         writer.counts["member_name_grams"] = rebuild_name_grams(conn)
+        from crm.members import attention  # when each member was last attended to (the neglected members)
+        attention.rebuild(conn)
         from crm.stats import facts  # the dashboard's per-branch facts, from the pairings, firsts and history
         writer.counts["stats_pairing_facts"] = facts.rebuild(conn)
         writer.reset_sequences()

@@ -134,3 +134,11 @@ def test_next_moves_are_generated_equal_to_the_history(bench_db, db):
     stored = dict(db.session.execute(select(StageChange.id, StageChange.next_at)).all())
     assert stored == dict(db.session.execute(recomputed()).all())
     assert sum(v is not None for v in stored.values()) == bench_db["stage_changes"] - bench_db["pairings"]
+
+
+def test_consents_carry_their_pairings_stage(bench_db, db):
+    """pairing_consents.pairing_stage (the dashboard's overdue requests) is written by the generator too."""
+    wrong = db.session.scalar(select(func.count()).select_from(PairingConsent).join(
+        Pairing, Pairing.id == PairingConsent.pairing_id).where(
+        PairingConsent.pairing_stage.is_(None) | (PairingConsent.pairing_stage != Pairing.stage)))
+    assert wrong == 0 and bench_db["pairing_consents"] > 0

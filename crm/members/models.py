@@ -122,6 +122,9 @@ class Member(db.Model):
         # With the id: PostgreSQL's indexes do not carry the row's key (SQLite's carry the rowid), and the
         # statements on a branch's members by status want their ids (crm.stats.queries, migration d7e3b5a1c9f2).
         Index("ix_members_branch_status", "branch_id", "status", "id"),
+        # The dashboard's neglected members: a branch's active members not attended to since the cut-off, with
+        # their last note, from this index alone (crm.members.attention).
+        Index("ix_members_attention", "branch_id", "status", "attended_at", "followup_due_on", "last_note_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -206,6 +209,11 @@ class Member(db.Model):
     # Indexed: the suggestion index's freshness stamp reads max(updated_at) on every request (crm.matching).
     updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc, index=True)
     last_contact_at: Mapped[datetime | None]
+    # When the member was last attended to (a case note, a proposed introduction, a follow-up), kept by
+    # crm.members.attention for the dashboard's neglected members; written outside the member's version.
+    last_note_at: Mapped[datetime | None]
+    attended_at: Mapped[datetime | None]
+    followup_due_on: Mapped[date | None]
 
     __mapper_args__ = {"version_id_col": version}
 

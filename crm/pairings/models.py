@@ -194,6 +194,9 @@ class PairingConsent(db.Model):
     share_wechat: Mapped[bool] = mapped_column(default=False)
     share_photo: Mapped[bool] = mapped_column(default=False)
     share_employer: Mapped[bool] = mapped_column(default=False)
+    #: A copy of the pairing's stage, kept by crm.pairings.consent_stage: the dashboard counts the overdue
+    #: requests of a volunteer's members from this row alone (crm.pairings.services.overdue_consent_clause).
+    pairing_stage: Mapped[Stage | None] = mapped_column(enum_type(Stage))
 
     def __repr__(self):
         return f"<PairingConsent {self.pairing_id}/{self.member_id} {self.answer.value}>"

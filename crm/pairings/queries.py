@@ -335,10 +335,11 @@ def _counted_scope(user, f: BoardFilters) -> tuple[bool, int | None]:
 
 
 def _driving_scope(user, f: BoardFilters) -> list:
-    """The narrowest set of members the board is about, as the ids of their pairings read through the pairing's
-    own indexed member columns. It repeats a condition already there (visibility or a filter), so the rows are the same, but
-    SQLite can start from the volunteer's or branch's members instead of scanning every open pairing by stage
-    (a volunteer's board: 300-700 ms at 200,000 pairings before, under 5 ms after; bench/RESULTS.md)."""
+    """The narrowest set of members the board is about, as the ids of their pairings read through the
+    pairing's own indexed member columns. It repeats a condition already there (visibility or a filter), so
+    the rows are the same, but SQLite can start from the volunteer's or branch's members instead of scanning
+    every open pairing by stage (a volunteer's board: 300-700 ms at 200,000 pairings before, under 5 ms after;
+    bench/RESULTS.md)."""
     from crm.auth.models import Role
 
     if f.volunteer_id:

@@ -118,7 +118,10 @@ def consent_is_overdue(pairing: Pairing, consent: PairingConsent) -> bool:
 
 
 def overdue_consent_clause(consent=PairingConsent, pairing=Pairing):
-    return and_(pairing.stage == Stage.AWAITING_CONSENT, consent.answer == ConsentAnswer.PENDING,
+    """``consent_is_overdue`` in SQL. ``pairing=None``: the pairing's stage is read from the consent's copy
+    of it (crm.pairings.consent_stage), so the statement need not join the pairing."""
+    stage = consent.pairing_stage if pairing is None else pairing.stage
+    return and_(stage == Stage.AWAITING_CONSENT, consent.answer == ConsentAnswer.PENDING,
                 consent.asked_at < overdue_before())
 
 

@@ -212,6 +212,8 @@ def erase_member(member, by, reason: str, *, pseudonym: str | None = None, actio
                                                 audit.c.object_id.in_(app_ids)).values(ip=None))
     if "event_registrations" in t:
         _erase_columns("event_registrations", t["event_registrations"].c.member_id == mid, collected)
+    from crm.members import attention
+    attention.refresh(session.connection(), [mid])  # its notes went round the ORM
 
     # Member texts too; then the identifiers and texts, longest first, become the pseudonym wherever
     # they still appear: other members' notes on a shared introduction, and the audit log.

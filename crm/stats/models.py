@@ -54,9 +54,10 @@ def _dashboard_indexes() -> None:
     # Neglected members: "no follow-up created, due or done since the cut-off".
     Index("ix_followups_member_activity", FollowUp.member_id, FollowUp.created_at, FollowUp.due_on,
           FollowUp.done_at)
-    # Volunteers table: unanswered consent requests of a volunteer's members, asked before the cut-off.
+    # Volunteers table: unanswered consent requests of a volunteer's members on pairings awaiting consent
+    # (the consent's copy of the pairing's stage), asked before the cut-off.
     Index("ix_pairing_consents_member_pending", PairingConsent.member_id, PairingConsent.answer,
-          PairingConsent.asked_at, PairingConsent.pairing_id)
+          PairingConsent.pairing_stage, PairingConsent.asked_at)
 
 
 _dashboard_indexes()
