@@ -34,6 +34,8 @@ def upgrade():
     op.add_column('members', sa.Column('last_note_at', sa.DateTime(), nullable=True))
     op.add_column('members', sa.Column('attended_at', sa.DateTime(), nullable=True))
     op.add_column('members', sa.Column('followup_due_on', sa.Date(), nullable=True))
+    for source in ('notes', 'pairings', 'followups', 'members'):
+        op.execute(f'ANALYZE {source}')  # without statistics PostgreSQL may read a whole table per member
     op.execute(BACKFILL)
     op.create_index('ix_members_attention', 'members', COLUMNS)
     if op.get_bind().dialect.name == 'sqlite':
