@@ -6,7 +6,6 @@ backfill and rebuild compute the same columns."""
 
 import importlib.util
 import random
-from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from sqlalchemy import exists, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from crm.clock import now_utc, today
-from crm.errors import Refusal
 from crm.extensions import db
 from crm.followups import services as followups
 from crm.followups.models import FollowUp, FollowUpKind
@@ -25,6 +23,7 @@ from crm.members.models import Member, MemberStatus, Note, NoteKind
 from crm.pairings.models import Pairing
 from crm.privacy import erasure
 from crm.stats import queries
+from tests import random_writes
 from tests.stats.test_facts import Office, _propose, _scene_pair
 
 
@@ -145,28 +144,23 @@ def test_random_writes_keep_the_attention_equal_to_its_sources(db, app, ctx, see
              "followup": lambda: _followup(rng, office), "complete": lambda: _complete_or_reschedule(rng, office),
              "age": lambda: _age(rng)}
     weights = {"note": 4, "unnote": 3, "propose": 3, "scene": 1, "followup": 3, "complete": 3, "age": 2}
-    done, neglected_seen = Counter(), 0
-    for i in range(70):
-        name = rng.choices(list(weights), weights=list(weights.values()))[0]
-        if i == 50:  # once, late: a member with notes is erased (its notes are deleted round the ORM)
-            name = "erase"
-            member = next(m for m in office.members if m.erased_at is None and db.session.scalar(
-                select(func.count(Note.id)).where(Note.member_id == m.id)))
-            erasure.erase_member(member, office.admin, "会员本人要求删除")
-        else:
-            try:
-                steps[name]()
-            except Refusal:
-                continue
-        db.session.flush()
-        done[name] += 1
+    neglected = []
+
+    def check(i, name):
         assert _stored() == _from_the_sources(), (i, name)
         for branch in office.branches:
             total, rows = queries.neglected_members(branch.id)
             assert (total, [(r.member_id, r.since) for r in rows]) == _neglected_by_definition(branch.id), (i, name)
-            neglected_seen += total
+            neglected.append(total)
+
+    def erase():  # a member with notes: they are deleted round the ORM
+        member = next(m for m in office.members if m.erased_at is None and db.session.scalar(
+            select(func.count(Note.id)).where(Note.member_id == m.id)))
+        erasure.erase_member(member, office.admin, "会员本人要求删除")
+
+    done = random_writes.run(rng, steps, weights, rounds=70, erase_at=50, erase=erase, check=check)
     assert done["unnote"] >= 2 and done["complete"] >= 2 and done["age"] >= 1 and done["erase"] == 1, done
-    assert neglected_seen > 0  # members became neglected on the way, and were counted as the definition counts
+    assert sum(neglected) > 0  # members became neglected on the way, and were counted as the definition counts
 
 
 def test_rebuild_and_the_migration_backfill_compute_the_same_columns(db, app, ctx):

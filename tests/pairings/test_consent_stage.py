@@ -6,7 +6,6 @@ pairings themselves."""
 
 import importlib.util
 import random
-from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,15 +15,14 @@ from sqlalchemy.orm import aliased
 
 from crm.auth.models import User
 from crm.clock import now_utc
-from crm.errors import Refusal
 from crm.extensions import db
 from crm.members.models import Member
 from crm.pairings import consent_stage, pipeline
 from crm.pairings.models import ConsentAnswer, Pairing, PairingCloseReason, PairingConsent, Stage
 from crm.pairings.services import overdue_consent_clause
-from crm.privacy import erasure
 from crm.stats import queries
-from tests.stats.test_facts import Office, _consent, _move, _propose, _scene_pair
+from tests import random_writes
+from tests.stats.test_facts import Office, _consent, _move, _propose, _scene_pair, erase_a_member_with_pairings
 
 MIGRATION = next((Path(__file__).parents[2] / "migrations" / "versions").glob("*_consents_copy_the_pairing_stage.py"))
 
@@ -63,23 +61,15 @@ def test_random_writes_keep_each_consents_copy_of_the_stage(db, app, ctx, seed):
     steps = {"propose": lambda: _propose(rng, office), "consent": lambda: _consent(rng, pairings, office),
              "move": lambda: _move(rng, pairings, office), "scene": lambda: _scene_pair(rng, office)}
     weights = {"propose": 5, "consent": 3, "move": 8, "scene": 1}
-    done, seen = Counter(), set()
-    for i in range(60):
-        name = rng.choices(list(weights), weights=list(weights.values()))[0]
-        if i == 45:  # once, late: a member with pairings is erased (the pairings and their consents stay)
-            name = "erase"
-            member = next(m for m in office.members if db.session.scalar(select(func.count(Pairing.id)).where(
-                (Pairing.member_low_id == m.id) | (Pairing.member_high_id == m.id))) or m is office.members[-1])
-            erasure.erase_member(member, office.admin, "会员本人要求删除")
-        else:
-            try:
-                steps[name]()
-            except Refusal:
-                continue
-        db.session.flush()
-        done[name] += 1
+    seen = set()
+
+    def check(i, name):
         assert _copies() == _stages(), (i, name)
-        seen |= set(_copies().values())
+        seen.update(_copies().values())
+
+    # once, late: a member with pairings is erased (the pairings and their consents stay)
+    done = random_writes.run(rng, steps, weights, rounds=60, erase_at=45,
+                             erase=lambda: erase_a_member_with_pairings(office), check=check)
     assert done["move"] >= 5 and done["consent"] >= 1 and done["erase"] == 1, done
     assert {Stage.AWAITING_CONSENT, Stage.CLOSED, Stage.INTRODUCED} <= seen, seen  # the copy followed the moves
 
