@@ -84,6 +84,13 @@ def _members_of(obj) -> set:
     return found
 
 
+def _proposal_changed(pairing) -> bool:
+    """A new pairing, or one whose proposal moved (the demo back-dates ``created_at``): a stage move does not
+    change when the introduction was proposed."""
+    return any(attributes.get_history(pairing, name).has_changes()
+               for name in ("created_at", "member_low_id", "member_high_id"))
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session, _flush_context) -> None:
     from crm.followups.models import FollowUp
@@ -92,7 +99,7 @@ def _after_flush(session, _flush_context) -> None:
 
     members = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, (Note, FollowUp)) or (isinstance(obj, Pairing) and obj in session.new):
+        if isinstance(obj, (Note, FollowUp)) or (isinstance(obj, Pairing) and _proposal_changed(obj)):
             members |= _members_of(obj)
     members.discard(None)
     if not members:

@@ -125,6 +125,13 @@ def _followup(rng, office):
                               kind=FollowUpKind.OTHER, by=office.admin, member=member)
 
 
+def _backdate_a_proposal(rng):
+    """A pairing's proposal moved back through the ORM, as the demo's back-dating does."""
+    pairings = list(db.session.scalars(select(Pairing)))
+    if pairings:
+        rng.choice(pairings).created_at = now_utc() - timedelta(days=queries.neglect_days() + rng.randint(1, 30))
+
+
 def _complete_or_reschedule(rng, office):
     open_ones = list(db.session.scalars(select(FollowUp).where(FollowUp.done_at.is_(None))))
     if open_ones:
@@ -142,8 +149,9 @@ def test_random_writes_keep_the_attention_equal_to_its_sources(db, app, ctx, see
     steps = {"note": lambda: _note(rng, office), "unnote": lambda: _delete_or_restore_note(rng, office),
              "propose": lambda: _propose(rng, office), "scene": lambda: _scene_pair(rng, office),
              "followup": lambda: _followup(rng, office), "complete": lambda: _complete_or_reschedule(rng, office),
-             "age": lambda: _age(rng)}
-    weights = {"note": 4, "unnote": 3, "propose": 3, "scene": 1, "followup": 3, "complete": 3, "age": 2}
+             "age": lambda: _age(rng), "backdate": lambda: _backdate_a_proposal(rng)}
+    weights = {"note": 4, "unnote": 3, "propose": 3, "scene": 1, "followup": 3, "complete": 3, "age": 2,
+               "backdate": 2}
     neglected = []
 
     def check(i, name):
@@ -159,7 +167,8 @@ def test_random_writes_keep_the_attention_equal_to_its_sources(db, app, ctx, see
         erasure.erase_member(member, office.admin, "会员本人要求删除")
 
     done = random_writes.run(rng, steps, weights, rounds=70, erase_at=50, erase=erase, check=check)
-    assert done["unnote"] >= 2 and done["complete"] >= 2 and done["age"] >= 1 and done["erase"] == 1, done
+    assert done["unnote"] >= 2 and done["complete"] >= 2 and done["age"] >= 1 and done["backdate"] >= 1, done
+    assert done["erase"] == 1, done
     assert sum(neglected) > 0  # members became neglected on the way, and were counted as the definition counts
 
 
