@@ -1,16 +1,24 @@
-"""Fault test: SIGKILL the gunicorn worker that is carrying out a bulk reassignment of many members, then
-find the database consistent and the reassignment done completely or not at all. Both engines
-(TEST_DATABASE_URL for PostgreSQL). Skipped unless RUN_LOAD=1 (`make load`, .ci/run)."""
+"""Fault test: SIGKILL the gunicorn workers while one of them is inside the transaction of a bulk reassignment
+of many members, then find the database consistent and the reassignment done completely or not at all. Both
+engines (TEST_DATABASE_URL for PostgreSQL). Skipped unless RUN_LOAD=1 (`make load`, .ci/run).
+
+When to kill is read from the database, not guessed from a clock: a first, uninterrupted reassignment measures
+how long its transaction stays open, and each later one is killed at a point inside that interval counted from
+the moment the transaction is seen open. A fixed delay missed on a faster machine, where the whole action was
+committed before the kill."""
 
 import os
 import re
 import signal
+import sqlite3
 import threading
 import time
+from dataclasses import dataclass, field
 
 import pytest
 import requests
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from tests.load.harness import Gunicorn, prepare, scratch_database
 
@@ -18,6 +26,8 @@ pytestmark = [pytest.mark.load,
               pytest.mark.skipif(os.environ.get("RUN_LOAD") != "1", reason="fault test: set RUN_LOAD=1 (make load)")]
 
 MEMBERS = int(os.environ.get("FAULT_MEMBERS", "1500"))
+KILL_POINTS = (0.2, 0.5, 0.8)  # fractions of the uninterrupted transaction's open time
+MAX_KILLS = 6  # kills tried until one lands before the commit
 
 
 def _token(html):
@@ -33,20 +43,78 @@ def _signed_in(url, username):
     return session, _token(session.get(url + "/members/search", timeout=30).text)
 
 
-def _cpu_ticks(pid):
+class WriteTransactionProbe:
+    """Whether another connection holds a write transaction open: on SQLite the write lock (BEGIN IMMEDIATE
+    refused at once, without waiting), on PostgreSQL a backend that has written (it has a transaction id)."""
+
+    def __init__(self, url):
+        self.url = make_url(url)
+        if self.url.get_backend_name() == "sqlite":
+            self.conn = sqlite3.connect(self.url.database, timeout=0, isolation_level=None)
+        else:
+            import psycopg
+            self.conn = psycopg.connect(self.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                                        autocommit=True)
+
+    def open(self) -> bool:
+        if isinstance(self.conn, sqlite3.Connection):
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                return True
+            self.conn.execute("ROLLBACK")
+            return False
+        return self.conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND pid != pg_backend_pid() AND backend_xid IS NOT NULL").fetchone()[0] > 0
+
+    def close(self):
+        self.conn.close()
+
+
+@dataclass
+class Attempt:
+    target: str
+    status: object = None
+    errors: list = field(default_factory=list)
+    seen_open: float | None = None  # seconds after the request was sent
+    last_open: float | None = None
+    killed_at: float | None = None
+    state: tuple = ()
+
+    @property
+    def open_for(self) -> float:
+        return self.last_open - self.seen_open
+
+
+def _post_reassignment(server, session, token, data, attempt):
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime
-    except OSError:
-        return 0
+        r = session.post(server.url + "/members/reassign", data={**data, "csrf_token": token},
+                         allow_redirects=False, timeout=120)
+        attempt.status = r.status_code
+        attempt.errors = re.findall(r'<p class="error"[^>]*>([^<]*)', r.text)
+    except requests.RequestException as exc:
+        attempt.status = type(exc).__name__
 
 
-def _busiest_worker(server):
-    pids = server.worker_pids()
-    first = {p: _cpu_ticks(p) for p in pids}
-    time.sleep(0.15)
-    return max(pids, key=lambda p: _cpu_ticks(p) - first[p])
+def _run(server, session, token, data, attempt, probe, kill_after=None):
+    """Send the reassignment; watch its transaction; SIGKILL every worker ``kill_after`` seconds after the
+    transaction is first seen open (None: let it finish)."""
+    thread = threading.Thread(target=_post_reassignment, args=(server, session, token, data, attempt))
+    started = time.monotonic()
+    thread.start()
+    while thread.is_alive():
+        now = time.monotonic() - started
+        if probe.open():
+            attempt.seen_open = now if attempt.seen_open is None else attempt.seen_open
+            attempt.last_open = now
+        if kill_after is not None and attempt.seen_open is not None and now >= attempt.seen_open + kill_after:
+            attempt.killed_at = now
+            for pid in server.worker_pids():
+                os.kill(pid, signal.SIGKILL)
+            break
+        time.sleep(0.001)
+    thread.join(150)
+    assert not thread.is_alive(), "the reassignment request never ended"
 
 
 def _state(conn, member_ids, target_id, reason, audit_floor):
@@ -83,55 +151,56 @@ def test_killing_the_worker_mid_reassignment_leaves_all_or_nothing(tmp_path):
             users = dict(conn.execute(text("SELECT username, id FROM users")).fetchall())
             supervisor_branch = conn.scalar(text("SELECT branch_id FROM users WHERE username = 'supervisor'"))
         server = Gunicorn(env, workers=2)
-        outcomes = []
+        probe = WriteTransactionProbe(url)
+        attempts = []
+
+        def reassign(target, kill_after=None):
+            """One reassignment of every branch member the target does not own yet; checks all-or-nothing."""
+            nonlocal session, token
+            target_id, reason = users[target], f"fault-test {len(attempts)}"
+            with engine.connect() as conn:
+                member_ids = [r[0] for r in conn.execute(text(
+                    "SELECT id FROM members WHERE branch_id = :b AND (owner_id IS NULL OR owner_id != :t) "
+                    "AND erased_at IS NULL ORDER BY id"), {"b": supervisor_branch, "t": target_id})]
+                audit_floor = conn.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entries"))
+            assert len(member_ids) > 300
+            data = {"member_ids": [str(i) for i in member_ids], "to_user_id": str(target_id), "reason": reason,
+                    "next": "/members/search", "over_capacity_ok": "y", "confirmed": "1"}
+            attempt = Attempt(target)
+            attempts.append(attempt)
+            _run(server, session, token, data, attempt, probe, kill_after)
+            with engine.connect() as conn:
+                attempt.state = _state(conn, member_ids, target_id, reason, audit_floor)
+                _consistent(conn)
+            # All or nothing: either every selected member moved (with one assignment and one audit entry
+            # each) or none did and nothing of the action was written.
+            assert attempt.state in ((0, 0, 0), (len(member_ids),) * 3), attempts
+            if attempt.status == 302:
+                assert attempt.state[0] == len(member_ids), attempts
+            if attempt.killed_at is not None:
+                server.wait()  # the master has started new workers
+                session, token = _signed_in(server.url, "supervisor")
+            return attempt
+
         try:
             session, token = _signed_in(server.url, "supervisor")
-            for attempt, target in enumerate(["volunteer", "volunteer2", "volunteer3", "volunteer"]):
-                target_id, reason = users[target], f"fault-test {attempt}"
-                with engine.connect() as conn:
-                    member_ids = [r[0] for r in conn.execute(text(
-                        "SELECT id FROM members WHERE branch_id = :b AND (owner_id IS NULL OR owner_id != :t) "
-                        "AND erased_at IS NULL ORDER BY id"), {"b": supervisor_branch, "t": target_id})]
-                    audit_floor = conn.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entries"))
-                assert len(member_ids) > 300
-                data = {"csrf_token": token, "member_ids": [str(i) for i in member_ids], "to_user_id": str(target_id),
-                        "reason": reason, "next": "/members/search", "over_capacity_ok": "y", "confirmed": "1"}
-                answer = {}
-
-                def post(data=data, answer=answer, session=session):
-                    try:
-                        r = session.post(server.url + "/members/reassign", data=data, allow_redirects=False,
-                                         timeout=120)
-                        answer["status"] = r.status_code
-                        answer["errors"] = re.findall(r'<p class="error"[^>]*>([^<]*)', r.text)
-                    except requests.RequestException as exc:
-                        answer["error"] = exc
-
-                thread = threading.Thread(target=post)
-                started = time.monotonic()
-                thread.start()
-                if attempt < 3:  # the last attempt runs to the end: the action must be possible at all
-                    time.sleep(0.05 + 0.25 * attempt)
-                    victim = _busiest_worker(server)
-                    os.kill(victim, signal.SIGKILL)
-                thread.join(150)
-                elapsed = time.monotonic() - started
-                with engine.connect() as conn:
-                    owned, assignments, audits = _state(conn, member_ids, target_id, reason, audit_floor)
-                    _consistent(conn)
-                outcomes.append((attempt, answer.get("status") or type(answer.get("error")).__name__,
-                                 owned, assignments, audits, round(elapsed, 2), answer.get("errors")))
-                # All or nothing: either every selected member moved (with one assignment and one audit
-                # entry each) or none did and nothing of the action was written.
-                assert (owned, assignments, audits) in ((0, 0, 0), (len(member_ids),) * 3), outcomes
-                if answer.get("status") == 302:
-                    assert owned == len(member_ids), outcomes
-                server.wait()  # the master has started a new worker
-                if "error" in answer:
-                    session, token = _signed_in(server.url, "supervisor")
+            # Uninterrupted, the action is possible at all, and its transaction is seen open for a while.
+            reassign("volunteer3")
+            measured = reassign("volunteer")
+            assert measured.status == 302 and measured.seen_open is not None, attempts
+            owner = "volunteer"
+            for n in range(MAX_KILLS):
+                target = "volunteer2" if owner == "volunteer" else "volunteer"
+                attempt = reassign(target, kill_after=KILL_POINTS[n % 3] * measured.open_for)
+                owner = target if attempt.state[0] else owner
+                if n >= 2 and any(a.killed_at is not None and a.state[0] == 0 for a in attempts):
+                    break
+            # After the crashes nothing is left locked or half-done that would stop the action.
+            assert reassign("volunteer3").status == 302, attempts
         finally:
+            probe.close()
             server.stop()
             engine.dispose()
-        print(outcomes)
-        assert any(o[2] == 0 and o[1] != 302 for o in outcomes[:3]), f"no kill landed mid-action: {outcomes}"
-        assert outcomes[-1][2] > 0, outcomes
+        print(attempts)
+        landed = [a for a in attempts if a.killed_at is not None and a.state[0] == 0 and a.status != 302]
+        assert landed, f"no kill landed inside the transaction: {attempts}"
