@@ -78,7 +78,11 @@ def install_redaction() -> None:
 
 
 def new_incident_id() -> str:
-    return secrets.token_hex(4).upper()
+    """Eight hex digits with at least one letter: an all-digit id (one in 43) is a long digit run, which
+    redaction would replace in the very log line that must let an admin find it."""
+    while (incident := secrets.token_hex(4).upper()).isdigit():
+        pass
+    return incident
 
 
 def _log_exception(app, exc_info):

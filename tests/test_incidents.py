@@ -102,3 +102,9 @@ def test_a_denied_request_is_logged_without_personal_data(client, db, login_as, 
     assert response.status_code == 403
     denied = [r.getMessage() for r in caplog.records if r.getMessage().startswith("denied")]
     assert denied == [f"denied GET audit.index status=403 user={user.id}"]
+
+
+def test_incident_ids_survive_the_redaction_of_their_own_log_line():
+    # One hex id in 43 is all digits; 2,000 draws meet one with near certainty (1 - (42/43)^2000).
+    ids = [incidents.new_incident_id() for _ in range(2000)]
+    assert all(len(i) == 8 and incidents.redact(f"incident {i}:") == f"incident {i}:" for i in ids)
