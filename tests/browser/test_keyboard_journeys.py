@@ -126,7 +126,11 @@ def skip_into_main(page):
 def search_and_open(page, member):
     tab_to(page, "input[name=q]")
     type_text(page, member.name)
-    page.keyboard.press("Enter")
+    # Enter submits the search form natively (its htmx trigger is typing, not submit): a new document, whose
+    # stylesheet may still be loading when its elements exist. Tabbing before "load" met the browser's own
+    # 1 px focus ring instead of ours.
+    with page.expect_navigation(wait_until="load"):
+        page.keyboard.press("Enter")
     link = f"main table a[href$='/members/{member.id}']"
     page.locator(link).wait_for()
     tab_to(page, link)
