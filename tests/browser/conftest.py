@@ -90,6 +90,18 @@ def shot(request):
     return take
 
 
+# htmx marks what it is requesting, swapping or settling with these classes (on the element or its indicator).
+_HTMX_BUSY = "() => !!window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+
+
+def htmx_settled(page):
+    """Wait, after a page's load event, until htmx has no request, swap or settle under way. Requests that
+    htmx starts on "load" (the follow-up panel) begin before the load event: htmx and app.js are deferred
+    scripts. Unlike Playwright's "networkidle", which always waits out 500 ms of quiet, this returns as
+    soon as the page is done."""
+    page.wait_for_function(_HTMX_BUSY)
+
+
 def log_in(page, user, password: str = factories.PASSWORD):
     """Sign ``user`` in through the login form, as a person would, and wait for the page after it."""
     page.goto("/login")

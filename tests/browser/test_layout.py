@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, log_in
+from tests.browser.conftest import PHONE, htmx_settled, log_in
 from tests.browser.test_security_pages import Office
 
 pytestmark = pytest.mark.browser
@@ -81,7 +81,7 @@ def test_main_pages_fit_the_screen_with_large_tap_targets(db, fresh_context, sho
     for url in pages_of(page, office, role):
         response = page.goto(url)
         assert response is not None and response.status < 400, (url, response and response.status)
-        page.wait_for_load_state("networkidle")
+        htmx_settled(page)
         width = VIEWPORTS[viewport]["viewport"]["width"]
         size = page.evaluate(OVERFLOW, width)
         if not size["fits"]:
