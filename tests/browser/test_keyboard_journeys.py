@@ -217,7 +217,7 @@ def test_tab_goes_through_every_control_and_out_and_shift_tab_comes_back(db, chi
     member_id = office["member"].id
     page.goto({"case file": f"/members/{member_id}", "member form": f"/members/{member_id}/edit",
                "search": "/members/search?q=李"}[where])
-    page.wait_for_load_state("networkidle")  # htmx's loads settle first: a swap mid-walk moves the focus to <body>
+    htmx_settled(page)  # htmx's loads settle first: a swap mid-walk moves the focus to <body>
     controls = page.evaluate(TABBABLE)
     assert controls > 10
     forward = []
