@@ -105,18 +105,18 @@ def _empty_all_tables():
 
 
 def _empty_used_tables_postgresql(conn, tables):
-    """TRUNCATE of every table costs ~100 ms per test (new files for each table), minutes over the suite; most
-    tests touch a few tables. So only the tables holding rows are truncated, and every sequence a test advanced
-    is restarted, which leaves the database exactly as a full TRUNCATE ... RESTART IDENTITY would."""
+    """Only the tables holding rows are emptied, and only the sequences a test advanced are restarted, which
+    leaves the database exactly as a full TRUNCATE ... RESTART IDENTITY would. DELETE, children first, rather
+    than TRUNCATE: a test leaves a few rows, and TRUNCATE ... CASCADE writes new files for every table that
+    refers to the ones it empties (~25 ms after each test, a minute of the suite)."""
     probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})" for t in tables)
-    holding_rows = conn.execute(text(probe)).scalars().all()
-    if holding_rows:
-        conn.execute(text("TRUNCATE " + ", ".join(holding_rows) + " CASCADE"))
-    advanced = conn.execute(text(
-        "SELECT quote_ident(sequencename) FROM pg_sequences"
-        " WHERE schemaname = current_schema() AND last_value IS NOT NULL")).scalars().all()
-    for sequence in advanced:
-        conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
+    holding_rows = set(conn.execute(text(probe)).scalars())
+    for table in tables:  # children before their parents
+        if table.name in holding_rows:
+            conn.execute(table.delete())
+    conn.execute(text(  # RESTART, in one statement for all the sequences a test advanced
+        "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)"
+        " FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"))
 
 
 @pytest.fixture
