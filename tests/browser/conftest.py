@@ -5,6 +5,7 @@ one database: a test builds its data with the factories, commits, then drives th
 on (TestConfig does not disable it): the browser submits the real forms with their real tokens.
 """
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -17,6 +18,10 @@ from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# SCREENSHOTS=off: the pages are driven and checked as always, but not photographed, and the last run's pictures
+# stay. .ci/run's PostgreSQL pass sets it: its pictures would only replace the SQLite pass's of the same pages,
+# and full-page PNGs are about a quarter of a browser test's CPU. No test asserts on a picture.
+TAKE_SCREENSHOTS = os.environ.get("SCREENSHOTS", "on") != "off"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 # Generous waits: a passing step never waits for them, but a PDF batch or a page on a 2-core CI machine running
@@ -73,19 +78,24 @@ def page(page):
     return page
 
 
+def full_page_screenshot(page, path: Path) -> Path:
+    if TAKE_SCREENSHOTS:
+        page.screenshot(path=str(path), full_page=True)
+    return path
+
+
 @pytest.fixture
 def shot(request):
     """shot(page, "step") saves a full-page screenshot as test-artifacts/screenshots/<test>-<nn>-<step>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     test_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
-    for old in SCREENSHOTS.glob(f"{test_name}-*.png"):
-        old.unlink()
+    if TAKE_SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for old in SCREENSHOTS.glob(f"{test_name}-*.png"):
+            old.unlink()
     counter = iter(range(1, 100))
 
     def take(page, step: str) -> Path:
-        path = SCREENSHOTS / f"{test_name}-{next(counter):02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
+        return full_page_screenshot(page, SCREENSHOTS / f"{test_name}-{next(counter):02d}-{step}.png")
 
     return take
 

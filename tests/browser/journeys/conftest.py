@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import ROOT, log_in
+from tests.browser.conftest import ROOT, TAKE_SCREENSHOTS, full_page_screenshot, log_in
 from tests.test_translations import LATIN_IN_CHINESE, _visible_text
 
 JOURNEYS = ROOT / "test-artifacts" / "journeys"
@@ -52,7 +52,7 @@ class Journey:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{name}.png"
         self.page.wait_for_load_state("load")
-        self.page.screenshot(path=str(path), full_page=True)
+        full_page_screenshot(self.page, path)
         english = english_on(self.page.content(), self.data)
         assert not english, f"step {name}: English on a Chinese page: {sorted(english)}"
         assert_accessible(self.page, f"{self.folder.name} {name}")
@@ -82,14 +82,16 @@ def record_words() -> set[str]:
 @pytest.fixture
 def journey(chinese_by_default, fresh_context, request):
     """journey(role, user, data=()) -> a Journey of ``user`` signed in through the login form, in Chinese,
-    on the viewport of the test's ``viewport`` parameter; its screenshots replace the last run's.
+    on the viewport of the test's ``viewport`` parameter; its screenshots replace the last run's
+    (unless SCREENSHOTS=off).
     ``data``: words of the records the journey will create (the ones already stored are added here)."""
 
     def start(role: str, user, data=()) -> Journey:
         viewport = request.node.callspec.params["viewport"]
         folder = JOURNEYS / f"{role}-{viewport}"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
+        if TAKE_SCREENSHOTS:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
         page = fresh_context(phone=viewport == "phone").new_page()
         log_in(page, user)
         return Journey(page, folder, {*data, *LANGUAGE_NAMES, *record_words()})
