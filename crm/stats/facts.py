@@ -23,7 +23,10 @@ Pairings are never deleted (erasure keeps them); if one were, its facts go with 
 tests/stats/test_facts.py compares the table with a full recomputation after random writes.
 """
 
-from sqlalchemy import Float, String, case, cast, delete, event, func, literal, null, select, union, union_all
+from functools import cache
+
+from sqlalchemy import (Float, String, bindparam, case, cast, delete, event, func, literal, null, select, union,
+                        union_all)
 from sqlalchemy.orm import Session, aliased
 
 from crm.extensions import db
@@ -58,7 +61,8 @@ def _scopes(ids):
 
 
 def recomputed(ids=None):
-    """SELECT of the facts (COLUMNS) of the pairings ``ids`` (all when None), from the source tables."""
+    """SELECT of the facts (COLUMNS) of the pairings ``ids`` (all when None; a list, or an expanding
+    bindparam), from the source tables."""
     def only(column, stmt):
         return stmt if ids is None else stmt.where(column.in_(ids))
 
@@ -90,14 +94,24 @@ def recomputed(ids=None):
     return union_all(cohort, first, dwell, close)
 
 
+@cache
+def _refresh_statements():
+    """The DELETE and INSERT ... SELECT of one chunk of pairings, built once: building ``recomputed`` (four
+    SELECTs over aliased members) cost more Python than running it, on every flush that moved a pair."""
+    table = PairingFact.__table__
+    ids = bindparam("ids", expanding=True)
+    return (delete(table).where(table.c.pairing_id.in_(ids)),
+            table.insert().from_select(COLUMNS, recomputed(ids)))
+
+
 def refresh(connection, pairing_ids) -> None:
     """Recompute the facts of ``pairing_ids`` (two statements per 500 pairings)."""
-    table = PairingFact.__table__
+    delete_facts, insert_facts = _refresh_statements()
     ids = sorted(set(pairing_ids))
     for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i:i + _CHUNK]
-        connection.execute(delete(table).where(table.c.pairing_id.in_(chunk)))
-        connection.execute(table.insert().from_select(COLUMNS, recomputed(chunk)))
+        chunk = {"ids": ids[i:i + _CHUNK]}
+        connection.execute(delete_facts, chunk)
+        connection.execute(insert_facts, chunk)
 
 
 def rebuild(connection=None) -> int:
