@@ -20,7 +20,7 @@ run: install
 
 # One pytest worker per core (pytest-xdist); TEST_WORKERS=0 runs in one process (e.g. to debug with -x --pdb).
 TEST_WORKERS ?= auto
-test: install
+test: install lint
 	$(PY) -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 install: system-deps .venv/installed $(HTMX) $(AXE) translations

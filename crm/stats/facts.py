@@ -25,8 +25,21 @@ tests/stats/test_facts.py compares the table with a full recomputation after ran
 
 from functools import cache
 
-from sqlalchemy import (Float, String, bindparam, case, cast, delete, event, func, literal, null, select, union,
-                        union_all)
+from sqlalchemy import (
+    Float,
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    literal,
+    null,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from crm.extensions import db
