@@ -1,11 +1,28 @@
 """The one source of 'now', so that tests and timestamps agree on time zones."""
 
-from datetime import UTC, date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, timedelta
+
+_shift: ContextVar[timedelta] = ContextVar("clock_shift", default=timedelta(0))
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None) + _shift.get()
 
 
 def today() -> date:
     return now_utc().date()
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Run the block as if it were ``moment`` (naive UTC), so that what the real services write (history,
+    follow-ups due dates, audit entries) is dated together. Demo data uses it to tell a pairing's story over
+    months; nothing that serves a request does."""
+    token = _shift.set(moment - datetime.now(UTC).replace(tzinfo=None))
+    try:
+        yield
+    finally:
+        _shift.reset(token)

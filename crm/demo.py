@@ -154,6 +154,8 @@ def seed_demo(member_count, seed):
     seed_pairings(rng, members)
     from crm.events.demo import seed_events
     seed_events(rng, users, members)
+    from crm.pairings.demo import make_some_due
+    make_some_due(rng)
     from crm.intake.demo import seed_intake
     seed_intake(rng, branches, members)
     from crm.privacy.demo import seed_privacy

@@ -1,11 +1,22 @@
+import itertools
 import re
+import statistics
+from collections import Counter
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from crm import clock
 from crm.auth.models import Branch, Role, User
 from crm.demo import DEMO_PASSWORD, DEMO_USERS
+from crm.followups.models import FollowUp
 from crm.members.models import Assignment, Member, Note
 from crm.members.pinyin import name_keys
+from crm.pairings import firsts, next_moves, services
+from crm.pairings.models import Pairing, PairingStageFirst, Stage, StageChange
+from crm.stats import facts
+from crm.stats.models import PairingFact
 from tests import dbstate
 
 
@@ -73,3 +84,50 @@ def test_the_demo_logins_work(app, client, db):
                                            "csrf_token": csrf_token(client)})
     assert response.status_code == 302
     assert client.get("/members/team").status_code == 200
+
+
+def test_demo_pairings_are_told_over_months_through_the_services(app, db):
+    """Every step of a demo pairing is dated on its own day, in the daytime, in order, after both members
+    joined and before now; so the dashboard's days-in-stage read like a branch's (not 0.0 days: everything
+    at seeding time), the follow-ups that fell due along the way were done on their day (the demo volunteer
+    still has one due today and one overdue), and the tables the flush events keep equal their definitions
+    without any rebuild."""
+    _seed(app, "--members", "120")
+    now = clock.now_utc()
+    history = {}
+    for change in db.session.scalars(select(StageChange).order_by(StageChange.id)):
+        history.setdefault(change.pairing_id, []).append(change)
+    assert len(history) >= 20
+    for pairing in db.session.scalars(select(Pairing)):
+        times = [c.at for c in history[pairing.id]]
+        assert times == sorted(times) and times[-1] <= now, pairing
+        assert times[0] > max(pairing.member_a.created_at, pairing.member_b.created_at), pairing
+        assert pairing.stage_changed_at == times[-1] and pairing.created_at == times[0], pairing
+        beijing = [t.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai")) for t in times]
+        assert all(9 <= t.hour < 22 for t in beijing), (pairing, beijing)  # by day where the union works
+    stays = [(later.at - earlier.at).days for moves in history.values() for earlier, later in itertools.pairwise(moves)]
+    assert statistics.median(stays) >= 3, stays
+    married = [moves for moves in history.values() if moves[-1].to_stage is Stage.MARRIED]
+    assert married and all((m[-1].at - m[0].at).days >= 60 for m in married)
+    waiting = db.session.scalars(select(Pairing).where(Pairing.stage == Stage.AWAITING_CONSENT)).all()
+    assert {any(services.consent_is_overdue(p, c) for c in p.consents) for p in waiting} == {True, False}
+
+    done = db.session.scalars(select(FollowUp).where(FollowUp.done_at.is_not(None))).all()
+    assert any(f.pairing_id for f in done)
+    for followup in done:
+        assert followup.created_at <= followup.done_at <= now, followup
+        assert followup.done_at.date() >= followup.due_on or followup.pairing_id is None, followup
+    volunteer = db.session.scalar(select(User).where(User.username == "volunteer"))
+    open_dates = set(db.session.scalars(select(FollowUp.due_on).where(
+        FollowUp.assignee_id == volunteer.id, FollowUp.done_at.is_(None))))
+    assert clock.today() in open_dates and min(open_dates) < clock.today()  # the caseload's two panels
+
+    assert {(p, getattr(s, "value", s), at) for p, s, at in db.session.execute(
+        select(PairingStageFirst.pairing_id, PairingStageFirst.stage, PairingStageFirst.reached_at))} == {
+        (p, getattr(s, "value", s), at) for p, s, at in db.session.execute(firsts.recomputed())}
+    assert dict(db.session.execute(select(StageChange.id, StageChange.next_at)).all()) == dict(
+        db.session.execute(next_moves.recomputed()).all())
+    fact = [PairingFact.scope_id, PairingFact.kind, PairingFact.at, PairingFact.stage, PairingFact.value,
+            PairingFact.pairing_id]
+    rounded = lambda rows: Counter((*r[:4], None if r[4] is None else round(r[4], 6), r[5]) for r in rows)  # noqa: E731
+    assert rounded(db.session.execute(select(*fact))) == rounded(db.session.execute(facts.recomputed()))

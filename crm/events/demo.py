@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from crm import clock
 from crm.clock import now_utc
 from crm.events import services
 from crm.events.models import Event, EventStatus, RegistrationStatus
@@ -37,6 +38,7 @@ def _pool(members, branch_id):
 
 def _seed(rng, users, members) -> int:
     from crm.pairings import pipeline
+    from crm.pairings.demo import do_followups_due
     from crm.pairings.models import Stage
 
     supervisor = next(u for u in users if u.username == "supervisor")
@@ -46,11 +48,16 @@ def _seed(rng, users, members) -> int:
 
     held = _event(supervisor, -21, title="西湖城市漫步联谊会", place="杭州市西湖区 湖滨公园集合",
                   description="沿湖漫步、分组小游戏，结束时填写缘分意向卡。", capacity=20, max_gender_percent=60)
-    regs = [services.register(held, m, m.owner) for m in men + women]
+    # Each part of the held event on its day: sign-ups the week before, check-in at the door, the choice
+    # cards entered the day after, and one pair dating a fortnight later.
+    with clock.as_of(held.starts_at - timedelta(days=7)):
+        regs = [services.register(held, m, m.owner) for m in men + women]
     came = [r for r in regs if rng.random() < 0.8 or r.member in (men[:3] + women[:3])]
-    for reg in came:
-        services.check_in(reg, supervisor)
-    services.mark_held(held, supervisor)
+    with clock.as_of(held.starts_at + timedelta(minutes=10)):
+        for reg in came:
+            services.check_in(reg, supervisor)
+    with clock.as_of(held.ends_at):
+        services.mark_held(held, supervisor)
     attended = {r.member_id: r for r in regs if r.status is RegistrationStatus.ATTENDED}
     # Three mutual pairs, and some one-sided choices that stay with the chooser's side.
     wishes = {}
@@ -62,12 +69,16 @@ def _seed(rng, users, members) -> int:
         if member.id in attended and others and rng.random() < 0.6:
             wishes.setdefault(member.id, []).append(rng.choice(others))
     made = []
-    for chooser_id, chosen in wishes.items():
-        reg = attended[chooser_id]
-        numbers = [attended[m.id].badge_number for m in chosen if m.id in attended]
-        made += services.set_choices(held, reg, numbers, reg.member.owner, 5)
+    with clock.as_of(held.starts_at + timedelta(days=1)):
+        for chooser_id, chosen in wishes.items():
+            reg = attended[chooser_id]
+            numbers = [attended[m.id].badge_number for m in chosen if m.id in attended]
+            made += services.set_choices(held, reg, numbers, reg.member.owner, 5)
     if made:  # one pair has since started dating
-        pipeline.move(made[0], Stage.DATING, made[0].member_a.owner)
+        with clock.as_of(held.starts_at + timedelta(days=14)):
+            pipeline.move(made[0], Stage.DATING, made[0].member_a.owner)
+    for pairing in made:
+        do_followups_due(rng, pairing, until=now_utc() - timedelta(days=3))
 
     upcoming = _event(supervisor, 14, title="七夕滑雪联谊日", place="张家口市崇礼区 云顶滑雪场",
                       description="大巴统一接送，含雪具和午餐。", capacity=40, max_gender_percent=60,
