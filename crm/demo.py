@@ -1,10 +1,12 @@
 """`flask seed-demo`: believable Chinese demo data and one login per role."""
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 from faker import Faker
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
@@ -114,7 +116,6 @@ def _member(fake: Faker, rng: random.Random, branch, owner, verifier, secret: st
 @with_appcontext
 def seed_demo(member_count, seed):
     """Fill an empty database with demo data; does nothing if users exist."""
-    from flask import current_app
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo("The database already has users; demo data not added.")
         if db.session.scalar(select(User).where(User.username == DEMO_USERS[0][0])):
@@ -172,15 +173,23 @@ def _seed_history(rng, member, users):
         db.session.add(Assignment(member_id=member.id, to_user_id=member.owner_id, by_id=supervisor.id,
                                   reason="新建档案", at=member.created_at))
     last = None
-    for _ in range(rng.randint(0, 5)):
-        when = member.created_at + timedelta(days=rng.randint(1, 300))
-        if when > now_utc():
-            continue
+    # Notes fall anywhere between the case file's opening and today; volunteers keep in touch with the
+    # members they look after, the pool's members are seldom contacted.
+    for _ in range(rng.randint(1, 6) if member.owner_id else rng.randint(0, 2)):
+        day = member.created_at.date() + timedelta(days=rng.randint(0, (today() - member.created_at.date()).days))
+        when = min(max(office_hours(rng, day), member.created_at), now_utc())
         db.session.add(Note(member_id=member.id, author_id=member.owner_id or supervisor.id,
                             kind=rng.choice(list(NoteKind)), body=rng.choice(NOTE_TEXTS),
                             contact_on=when.date(), created_at=when))
         last = max(last or when, when)
     member.last_contact_at = last
+
+
+def office_hours(rng, day: date) -> datetime:
+    """A moment of ``day`` between 9:00 and 18:00 where the union works, as the naive UTC that is stored."""
+    local = datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59)),
+                             tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def print_demo_logins():

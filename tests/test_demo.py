@@ -64,6 +64,16 @@ def test_every_demo_member_belongs_to_a_volunteer_of_their_branch(app, db):
         assert db.session.get(User, assignment.by_id).branch_id == member.branch_id
 
 
+def test_demo_notes_fall_between_the_case_file_opening_and_now(app, db):
+    _seed(app, "--members", "40")
+    now = clock.now_utc()
+    for note in db.session.scalars(select(Note)):
+        member = db.session.get(Member, note.member_id)
+        assert member.created_at <= note.created_at <= now and note.contact_on == note.created_at.date(), note
+    for member in db.session.scalars(select(Member).where(Member.owner_id.is_not(None))):
+        assert member.last_contact_at is not None, member  # volunteers keep in touch with their members
+
+
 def test_demo_members_are_valid_case_files(app, db):
     _seed(app, "--members", "40")
     phones = set()

@@ -5,13 +5,13 @@ Each pairing's story is told over weeks or months: every step runs on its own da
 and the volunteers do the follow-ups that fall due along the way. So the dashboard's days-in-stage and
 monthly trends read like a real branch's, not like everything happened the moment the demo was seeded."""
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from crm import clock
+from crm.demo import office_hours
 from crm.extensions import db
 from crm.followups.models import FollowUp
 from crm.followups.services import complete_followup
@@ -136,16 +136,9 @@ def _moments(rng, days_between: list[int], *, last_days_ago: int, earliest: date
         day -= timedelta(days=round(between * scale))
     moments = []
     for d in reversed(days):  # steps squeezed into one day still happen one after another
-        moment = _office_hours(rng, d)
+        moment = office_hours(rng, d)
         moments.append(max(moment, moments[-1] + timedelta(minutes=rng.randint(10, 90))) if moments else moment)
     return moments
-
-
-def _office_hours(rng, day: date) -> datetime:
-    """A moment of ``day`` between 9:00 and 18:00 where the union works, as the naive UTC that is stored."""
-    local = datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59)),
-                             tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
-    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def do_followups_due(rng, pairing, until: datetime) -> None:
@@ -158,7 +151,7 @@ def do_followups_due(rng, pairing, until: datetime) -> None:
         if not due:
             return
         for followup in due:
-            with clock.as_of(_office_hours(rng, followup.due_on)):
+            with clock.as_of(office_hours(rng, followup.due_on)):
                 complete_followup(followup, by=followup.assignee, outcome=rng.choice(FOLLOWUP_OUTCOMES))
 
 
