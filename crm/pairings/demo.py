@@ -133,7 +133,7 @@ def _moments(rng, days_between: list[int], *, last_days_ago: int, earliest: date
     day, days = last.date(), []
     for between in reversed(days_between):
         days.append(day)
-        day -= timedelta(days=round(between * scale))
+        day -= timedelta(days=int(between * scale))  # rounded down: never before the earliest day
     moments = []
     for d in reversed(days):  # steps squeezed into one day still happen one after another
         moment = office_hours(rng, d)
