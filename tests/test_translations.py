@@ -125,3 +125,17 @@ def test_pages_are_chinese_by_default_and_english_after_switching(client, world,
         html = client.get(url).get_data(as_text=True)
         chinese = CJK.findall(_visible_text(html, data))
         assert not chinese, f"{url} shows Chinese in English mode: {chinese}"
+
+
+def test_a_word_with_two_meanings_has_two_messages(client, db, login_as, chinese_by_default):
+    """"Accepted" is a self-registration's status (已建档); the date a counsellor took a referral is "Taken on"
+    (接手日期). One message for both had put a date heading among the intake queue's status tabs."""
+    from tests.counselling.helpers import make_referral
+
+    user = login_as(factories.make_user(Role.SUPERVISOR | Role.COUNSELLOR | Role.VOLUNTEER))
+    make_referral(factories.make_member(owner=user, branch=user.branch), user, counsellor=user)
+    db.session.commit()
+    tabs = re.search(r'<nav class="tabs".*?</nav>', client.get("/intake/").get_data(as_text=True), re.S).group(0)
+    assert re.findall(r">([^<>]+)</a>", tabs) == ["待处理", "已建档", "已退回"]
+    caseload = client.get("/counselling/").get_data(as_text=True)
+    assert "<th>接手日期</th>" in caseload and 'data-label="接手日期"' in caseload
