@@ -114,3 +114,13 @@ def test_dashboard_statement_count_does_not_grow(s, client, login_as, count_quer
     assert small == large
     # session + user, then funnel 2, medians, trends, reasons, volunteers, neglected, alerts, branch name
     assert large <= 12, large
+
+
+def test_needs_attention_reads_in_the_singular_for_one(s, client, login_as):
+    """The scene's one open alert reads "1 … flag", its no overdue follow-ups "0 … follow-ups"."""
+    login_as("supervisor", branch=s.A)
+    page = client.get("/stats/dashboard").get_data(as_text=True)
+    attention = page[page.index('id="attention"'):page.index("</section>", page.index('id="attention"'))]
+    assert "<strong>1</strong> high risk counselling flag awaiting acknowledgement" in attention
+    assert "flags awaiting" not in attention
+    assert "<strong>0</strong> overdue follow-ups" in attention
