@@ -4,6 +4,7 @@ import logging
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -220,7 +221,8 @@ def import_confirm(token):
         flash(_("The import failed and nothing was imported. Please try again."), "error")
         return redirect(url_for("intake.import_preview", token=token))
     uploads.discard(token)
-    flash(_("%(num)d members were imported into the pool of %(branch)s.", num=count, branch=branch.name), "success")
+    flash(ngettext("%(num)d member was imported into the pool of %(branch)s.",
+                   "%(num)d members were imported into the pool of %(branch)s.", count, branch=branch.name), "success")
     return redirect(url_for("members.search", owner="pool"))
 
 

@@ -115,7 +115,7 @@ def reassign_bulk():
             moved = services.reassign_members(members, _target_user(form), by=current_user,
                                               reason=form.reason.data)
             db.session.commit()
-            flash(_("%(count)d cases reassigned.", count=moved), "success")
+            flash(ngettext("%(num)d case reassigned.", "%(num)d cases reassigned.", moved), "success")
             return redirect(back)
         except Refusal as refusal:
             db.session.rollback()

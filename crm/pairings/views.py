@@ -4,6 +4,7 @@ from urllib.parse import parse_qsl
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -206,7 +207,7 @@ def _column_items(user, column, kit):
     for p in column.pairings:
         n = (now - p.stage_changed_at).days
         if n not in days:
-            days[n] = _("%(days)d days in stage", days=n)
+            days[n] = ngettext("%(num)d day in stage", "%(num)d days in stage", n)
         items.append((p, [queries.card_side(user, p, m, genders) for m in p.members],
                       [to for to in pipeline.allowed_moves(p, user) if to is not Stage.CLOSED], days[n]))
     return column, items

@@ -254,3 +254,14 @@ def test_an_admin_imports_into_another_branch_a_supervisor_only_into_their_own(a
     upload_and_confirm(csv_bytes([good_row(2)]))
     branches = dict(db.session.execute(select(Member.phone, Member.branch_id)).all())
     assert branches == {good_row(1)[3]: supervisor.branch_id, good_row(2)[3]: other.id}
+
+
+def test_the_template_workbook_imports_as_one_member(app, client, db, login_as, csrf, import_dir):
+    supervisor = login_as("supervisor")
+    workbook = client.get("/intake/import/template.xlsx").data
+    response = client.post("/intake/import", data={"csrf_token": csrf(), "branch_id": str(supervisor.branch_id),
+                                                    "file": (io.BytesIO(workbook), "模板.xlsx")},
+                           content_type="multipart/form-data")
+    done = client.post(f"{response.headers['Location']}/confirm", data={"csrf_token": csrf()}, follow_redirects=True)
+    assert _members() == 1
+    assert f"1 member was imported into the pool of {supervisor.branch.name}." in done.get_data(as_text=True)

@@ -1,0 +1,31 @@
+"""Counts in English agree with their number: one of a thing reads in the singular (Chinese has one form)."""
+
+from datetime import timedelta
+
+from crm import clock
+from tests import factories
+from tests.conftest import csrf_token
+from tests.pairings.helpers import proposed
+
+
+def test_one_case_reassigned_and_one_pool_case_read_in_the_singular(client, db, login_as):
+    supervisor = login_as("supervisor")
+    volunteer = factories.make_user("volunteer", branch=supervisor.branch)
+    moved, waiting = (factories.make_member(owner=None, branch=supervisor.branch) for _ in range(2))
+    db.session.commit()
+    assert "1 open case file has no volunteer." not in client.get("/members/team").get_data(as_text=True)
+    response = client.post("/members/reassign", follow_redirects=True, data={
+        "csrf_token": csrf_token(client), "member_ids": [str(moved.id)], "to_user_id": str(volunteer.id),
+        "reason": "新会员分配", "confirmed": "1", "next": "/members/team"})
+    page = response.get_data(as_text=True)
+    assert "1 case reassigned." in page and "1 open case file has no volunteer." in page, page
+    assert waiting.owner_id is None
+
+
+def test_a_card_one_day_in_its_stage_says_one_day(client, db, login_as):
+    with clock.as_of(clock.now_utc() - timedelta(days=1, hours=1)):
+        pairing, vol_a, *_ = proposed()
+    db.session.commit()
+    login_as(vol_a)
+    board = client.get("/pairings/board").get_data(as_text=True)
+    assert pairing.reference in board and "1 day in stage" in board and "1 days" not in board
