@@ -29,3 +29,13 @@ def test_a_card_one_day_in_its_stage_says_one_day(client, db, login_as):
     login_as(vol_a)
     board = client.get("/pairings/board").get_data(as_text=True)
     assert pairing.reference in board and "1 day in stage" in board and "1 days" not in board
+
+
+def test_a_candidate_with_one_child_reads_one_child(client, db, login_as):
+    from crm.members.models import MaritalHistory
+
+    pairing, vol_a, *_ = proposed(marital_history=MaritalHistory.DIVORCED, children_count=1)
+    db.session.commit()
+    login_as(vol_a)
+    page = client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
+    assert "1 child<" in page and "1 children" not in page
