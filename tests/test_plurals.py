@@ -19,7 +19,19 @@ def test_one_case_reassigned_and_one_pool_case_read_in_the_singular(client, db, 
         "reason": "新会员分配", "confirmed": "1", "next": "/members/team"})
     page = response.get_data(as_text=True)
     assert "1 case reassigned." in page and "1 open case file has no volunteer." in page, page
+    assert ">Assign it</a>" in page and "Assign them" not in page
     assert waiting.owner_id is None
+
+
+def test_a_pool_of_two_reads_in_the_plural_and_an_empty_pool_offers_nothing_to_assign(client, db, login_as):
+    supervisor = login_as("supervisor")
+    team = client.get("/members/team").get_data(as_text=True)
+    assert "Every open case file has a volunteer." in team and "owner=pool" not in team
+    for _ in range(2):
+        factories.make_member(owner=None, branch=supervisor.branch)
+    db.session.commit()
+    team = client.get("/members/team").get_data(as_text=True)
+    assert "2 open case files have no volunteer." in team and ">Assign them</a>" in team
 
 
 def test_a_card_one_day_in_its_stage_says_one_day(client, db, login_as):
