@@ -185,13 +185,25 @@ class VerifyForm(FlaskForm):
 
 class StatusForm(FlaskForm):
     version = HiddenField()
-    status = SelectField(_l("Status"), choices=lambda: [
-        SelectChoice(s.value, s.label) for s in MemberStatus if s is not MemberStatus.IN_RELATIONSHIP])
+    # Every status is a valid choice, so that a refused one (from a page opened before an introduction moved) is
+    # worded by the rule, crm.members.services.status_refusal; ``offer_from`` narrows what the select shows.
+    status = SelectField(_l("Status"), choices=lambda: [SelectChoice(s.value, s.label) for s in MemberStatus])
     close_reason = SelectField(_l("Reason for closing"), choices=lambda: _optional_enum(CloseReason, "—"))
+
+    def offer_from(self, current: MemberStatus) -> "StatusForm":
+        """Show the case file's status as it is and what a user may change it to."""
+        offered = {current, *current.choosable_by_hand()}
+        self.status.choices = [SelectChoice(s.value, s.label) for s in MemberStatus if s in offered]
+        return self
 
     def validate_close_reason(self, field):
         if self.status.data == MemberStatus.CLOSED.value and not field.data:
             raise ValidationError(_l("Choose why the case is being closed."))
+
+
+def offer_from_current_status(form: StatusForm) -> None:
+    """A blank status form's ``prepare`` (crm.blankforms): the form holds the case file's status."""
+    form.offer_from(MemberStatus(form.status.data))
 
 
 class ReassignForm(FlaskForm):

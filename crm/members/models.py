@@ -73,6 +73,13 @@ class MemberStatus(LabelledEnum):
         return {"intake": _l("Intake"), "active": _l("Active"), "paused": _l("Paused"),
                 "in_relationship": _l("In a relationship"), "closed": _l("Closed")}
 
+    def choosable_by_hand(self) -> list["MemberStatus"]:
+        """The statuses a user may give a case file that has this one. "In a relationship" belongs to the
+        pairing pipeline (crm.pairings.pipeline sets and clears it), so such a case file may only be closed."""
+        if self is MemberStatus.IN_RELATIONSHIP:
+            return [MemberStatus.CLOSED]
+        return [s for s in MemberStatus if s is not MemberStatus.IN_RELATIONSHIP]
+
 
 class CloseReason(LabelledEnum):
     MARRIED = "married"

@@ -205,11 +205,33 @@ def verify_member(member: Member, check: str, *, by) -> None:
 
 def status_refusal(member: Member, status: MemberStatus):
     """Why ``member`` may not be set to ``status`` by hand, or None."""
-    if status is MemberStatus.IN_RELATIONSHIP:
-        return _l("A relationship is recorded through the pairing, not by hand.")
+    if status not in member.status.choosable_by_hand():
+        if member.status is not MemberStatus.IN_RELATIONSHIP:
+            return _l("A relationship is recorded through the pairing, not by hand.")
+        pairing = relationship_introduction(member)
+        if pairing is not None:  # else the status outlived its introduction: the user may correct it
+            return _l("This member is in a relationship through introduction %(ref)s: move or close it there. "
+                      "Here the case file can only be closed.", ref=pairing.reference)
+    if member.status is MemberStatus.CLOSED and status is not MemberStatus.CLOSED:
+        pairing = relationship_introduction(member)
+        if pairing is not None:
+            return _l("Introduction %(ref)s is at “%(stage)s”: close it before reopening this case file.",
+                      ref=pairing.reference, stage=pairing.stage.label)
     if status is MemberStatus.ACTIVE and not member.is_ready_to_activate:
         return _l("A member becomes active only when all three checks and the consent are recorded.")
     return None
+
+
+def relationship_introduction(member: Member):
+    """The introduction of ``member``'s at a stage that takes both members out of the pool, or None."""
+    from sqlalchemy import or_, select
+
+    from crm.pairings.models import Pairing
+    from crm.pairings.pipeline import TAKEN
+
+    return db.session.scalars(select(Pairing).where(
+        or_(Pairing.member_low_id == member.id, Pairing.member_high_id == member.id),
+        Pairing.stage.in_(TAKEN)).order_by(Pairing.id).limit(1)).first()
 
 
 def set_status(member: Member, status: MemberStatus, *, by, close_reason: CloseReason | None = None) -> None:

@@ -22,6 +22,7 @@ from crm.members.forms import (
     SearchForm,
     StatusForm,
     VerifyForm,
+    offer_from_current_status,
 )
 from crm.members.models import CloseReason, MemberStatus, Note, NoteKind
 from crm.members.team_views import bulk_reassign_form, volunteer_rows
@@ -125,7 +126,7 @@ def _render_case_file(member, note_form=None, status_form=None, block=None, focu
     """The case file, or its ``block`` for htmx. Forms not given are shown blank (crm.blankforms: rendered once,
     not built per view)."""
     status_form = status_form or Blank(
-        StatusForm, varying={"version": member.version}, status=member.status.value,
+        StatusForm, offer_from_current_status, varying={"version": member.version}, status=member.status.value,
         close_reason=member.close_reason.value if member.close_reason else "")
     return render("members/detail.html", block, member=member,
                   notes=queries.recent_notes(member.id), history=queries.assignment_history(member.id),
@@ -285,4 +286,4 @@ def set_status(member_id):
             return redirect(url_for("members.detail", member_id=member.id))
         except Refusal as refusal:
             getattr(form, refusal.field or "status").errors.append(str(refusal.message))
-    return _render_case_file(member, status_form=form), 422
+    return _render_case_file(member, status_form=form.offer_from(member.status)), 422

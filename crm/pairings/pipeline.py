@@ -86,10 +86,23 @@ def refusal_for(pairing: Pairing, to: Stage, user, *, note: str = "", close_reas
         return _l("Choose why the introduction is closed.")
     if to.is_introduced_or_later and not pairing.both_consented:
         return _l("Both members must say yes before they are introduced.")
-    if to.is_introduced_or_later:
-        for m in pairing.members:
-            if m.status is MemberStatus.CLOSED:
-                return _l("A member of this introduction has a closed case file.")
+    if kind != CLOSE:
+        return member_block(pairing, to)
+    return None
+
+
+def member_block(pairing: Pairing, to: Stage | None = None):
+    """Why the members' case files keep ``pairing`` from moving on to ``to`` (to any stage when None), or None.
+    Closing is never blocked.
+
+    A member is in a relationship through one introduction at a time: while one of the two is (their status,
+    which only this module sets and clears), no other introduction of theirs may move on or reopen.
+    """
+    if pairing.stage not in TAKEN and any(m.status is MemberStatus.IN_RELATIONSHIP for m in pairing.members):
+        return _l("A member of this introduction is in a relationship through another introduction: until that "
+                  "one closes, this one cannot move on or be reopened.")
+    if (to is None or to.is_introduced_or_later) and any(m.status is MemberStatus.CLOSED for m in pairing.members):
+        return _l("A member of this introduction has a closed case file.")
     return None
 
 

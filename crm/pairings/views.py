@@ -49,7 +49,7 @@ def _render_detail(pairing, block=None, move_form=None, consent_form=None, note_
     note_form = note_form or PairingNoteForm()
     note_form.member_id.choices = queries.note_member_choices(current_user, pairing)
     return render("pairings/detail.html", block, pairing=pairing, sides=queries.sides(current_user, pairing),
-                  moves=pipeline.allowed_moves(pairing, current_user),
+                  moves=pipeline.allowed_moves(pairing, current_user), held_by=pipeline.member_block(pairing),
                   move_form=move_form or MoveForm(version=pairing.version),
                   consent_form=consent_form or ConsentForm(), note_form=note_form,
                   notes=queries.pairing_notes(current_user, pairing), share_fields=SHARE_FIELDS)

@@ -16,8 +16,8 @@ from crm.blankforms import Blank
 from crm.clock import today
 from crm.extensions import db as _db
 from crm.followups.models import FollowUp, FollowUpKind
-from crm.members.forms import NoteForm, StatusForm
-from crm.members.models import Assignment, Gender, NoteKind
+from crm.members.forms import NoteForm, StatusForm, offer_from_current_status
+from crm.members.models import Assignment, Gender, MemberStatus, NoteKind
 from crm.pairings import queries as pairing_queries
 from crm.pairings import services as pairing_services
 from crm.pairings.models import ConsentAnswer, ConsentChannel, Pairing
@@ -131,10 +131,12 @@ def test_a_blank_form_is_written_as_wtforms_writes_it_with_each_requests_token(a
 
 def test_a_blank_forms_values_and_varying_values_are_its_own(app, db):
     def status(version, value):
-        return lambda: Blank(StatusForm, varying={"version": version}, status=value, close_reason="")
+        return lambda: Blank(StatusForm, offer_from_current_status, varying={"version": version}, status=value,
+                             close_reason="")
 
     def built(version, value):
-        return lambda: StatusForm(formdata=None, version=version, status=value, close_reason="")
+        return lambda: StatusForm(formdata=None, version=version, status=value, close_reason="").offer_from(
+            MemberStatus(value))
 
     for version, value in [(3, "active"), (4, "paused"), (17, "active")]:
         page, token = _render(app, STATUS_CONTROLS, status(version, value))
