@@ -1,6 +1,6 @@
 """The pairing pipeline: the one transitions table, who may move a pairing where, and the move.
 
-Views and templates call only ``allowed_moves`` and ``move``; nothing else assigns ``stage``.
+Views and templates call only ``allowed_moves``, ``member_block`` and ``move``; nothing else assigns ``stage``.
 """
 
 import logging
