@@ -206,12 +206,11 @@ def verify_member(member: Member, check: str, *, by) -> None:
 def status_refusal(member: Member, status: MemberStatus):
     """Why ``member`` may not be set to ``status`` by hand, or None."""
     if status not in member.status.choosable_by_hand():
-        if member.status is not MemberStatus.IN_RELATIONSHIP:
+        pairing = relationship_introduction(member) if member.status is MemberStatus.IN_RELATIONSHIP else None
+        if pairing is None:
             return _l("A relationship is recorded through the pairing, not by hand.")
-        pairing = relationship_introduction(member)
-        if pairing is not None:  # else the status outlived its introduction: the user may correct it
-            return _l("This member is in a relationship through introduction %(ref)s: move or close it there. "
-                      "Here the case file can only be closed.", ref=pairing.reference)
+        return _l("This member is in a relationship through introduction %(ref)s: move or close it there. "
+                  "Here the case file can only be closed.", ref=pairing.reference)
     if member.status is MemberStatus.CLOSED and status is not MemberStatus.CLOSED:
         pairing = relationship_introduction(member)
         if pairing is not None:

@@ -98,6 +98,8 @@ def member_block(pairing: Pairing, to: Stage | None = None):
     A member is in a relationship through one introduction at a time: while one of the two is (their status,
     which only this module sets and clears), no other introduction of theirs may move on or reopen.
     """
+    if not TRANSITIONS[pairing.stage]:  # married: nothing to hold back
+        return None
     if pairing.stage not in TAKEN and any(m.status is MemberStatus.IN_RELATIONSHIP for m in pairing.members):
         return _l("A member of this introduction is in a relationship through another introduction: until that "
                   "one closes, this one cannot move on or be reopened.")

@@ -130,3 +130,15 @@ def test_a_case_file_in_a_relationship_offers_only_closing_and_keeps_its_status(
     assert f"Introduction {ab.reference} is at “In a relationship”" in response.get_data(as_text=True)
     assert dbstate.contents() == before
     assert db.session.get(Pairing, ab.id).stage is Stage.RELATIONSHIP
+
+
+def test_after_the_wedding_the_other_introduction_says_the_case_is_closed_and_the_wedding_says_nothing(
+        app, client, login_as):
+    ab, ac, vol_a, vol_b, a, b, c = _committed(app)
+    with app.test_request_context():
+        pipeline.move(db.session.get(Pairing, ab.id), Stage.MARRIED, vol_a)
+    db.session.commit()
+    switch(client, login_as, vol_a)
+    assert 'id="held-by"' not in client.get(f"/pairings/{ab.id}").get_data(as_text=True)
+    page = client.get(f"/pairings/{ac.id}").get_data(as_text=True)
+    assert 'id="held-by">A member of this introduction has a closed case file.' in page
