@@ -30,10 +30,27 @@ ACTION_TIMEOUT_MS = 30_000
 expect.set_options(timeout=15_000)
 
 
+def closing_each_response(app):
+    """app, whose response bodies close as soon as they are sent, or dropped.
+
+    werkzeug's development server calls the body's close() only after it has drained the socket, and that read
+    raises when the browser resets the connection (it drops a favicon or a stylesheet when it navigates on), so the
+    body's open file was left to the garbage collector: a ResourceWarning in whichever test ran next.
+    """
+    def closed_after_sending(body):
+        try:
+            yield from body
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return lambda environ, start_response: closed_after_sending(app(environ, start_response))
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
     """The base URL of the app served by werkzeug in a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_each_response(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
