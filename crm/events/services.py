@@ -420,7 +420,8 @@ def choices_of(event: Event, chooser: Member) -> list[EventChoice]:
 def set_choices(event: Event, chooser_reg: EventRegistration, badge_numbers: list[int], by,
                 max_choices: int, version: int | str | None = None) -> list:
     """Record the members ``chooser`` would like to meet (by badge number). Choices that meet a
-    choice of the other side become introductions. Returns the pairings made or found.
+    choice of the other side become introductions, once both members are free to meet someone
+    (``Member.can_be_introduced``). Returns the pairings made or found.
 
     ``version``: the ``choices_version`` the form was opened on; if the choices were saved since, raises
     StaleDataError and writes nothing (None: no check, for the demo data and tests)."""
@@ -488,7 +489,10 @@ def _convert_mutual(event: Event, chooser: Member, by) -> list:
     pairings = []
     for choice in mine:
         back = theirs.get(choice.chosen_id)
-        if back is None:
+        if back is None or not (chooser.can_be_introduced and choice.chosen.can_be_introduced):
+            # One-sided; or one of the two has since paused, closed their case or begun a relationship: the
+            # choice is kept, becomes an introduction if they are free when choices are next saved, and says
+            # nothing to the other side meanwhile.
             continue
         if choice.pairing_id is None or back.pairing_id is None:
             pairing, created = create_from_mutual_choice(chooser, choice.chosen, by, event=event)

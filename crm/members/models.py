@@ -241,6 +241,11 @@ class Member(db.Model):
         return self.is_verified and self.consent_at is not None
 
     @property
+    def can_be_introduced(self) -> bool:
+        """Free to meet someone new: active (so not paused, in a relationship or closed) and verified."""
+        return self.status is MemberStatus.ACTIVE and self.is_verified
+
+    @property
     def verification_count(self) -> int:
         return sum(1 for at in (self.realname_verified_at, self.employer_verified_at,
                                 self.pledge_signed_at, self.consent_at) if at)

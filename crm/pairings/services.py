@@ -16,7 +16,6 @@ from crm.auth import policy
 from crm.clock import now_utc
 from crm.errors import Refusal
 from crm.extensions import db
-from crm.members.models import MemberStatus
 from crm.pairings import pipeline, stage_counts
 from crm.pairings.models import (
     SHARE_FIELDS,
@@ -47,9 +46,8 @@ def proposal_refusal(a, b, by) -> str | None:
     allowed = policy.proposable_branch_ids(by)
     if allowed is not None and b.branch_id not in allowed:
         return _l("This member belongs to a branch you cannot propose to.")
-    for m in (a, b):
-        if m.status is not MemberStatus.ACTIVE or not m.is_verified:
-            return _l("Both members must be verified and active.")
+    if not (a.can_be_introduced and b.can_be_introduced):
+        return _l("Both members must be verified and active.")
     if a.gender is b.gender:
         return _l("These two members cannot be introduced to each other.")
     if existing_pairing(a.id, b.id) is not None:

@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from crm.clock import now_utc
-from crm.events.models import Event, EventStatus
+from crm.events.models import Event, EventRegistration, EventStatus
 from crm.extensions import db
 
 
@@ -17,3 +19,12 @@ def make_event(branch, **overrides) -> Event:
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def enter_choices(client, csrf, scene, who, badges):
+    """POST the choices page of ``scene``'s (tests/events/conftest.py: held_event) attendee ``who``."""
+    reg = scene["regs"][who]
+    version = db.session.scalar(
+        select(EventRegistration.choices_version).where(EventRegistration.id == reg.id))
+    return client.post(f"/events/{scene['event'].id}/choices/{reg.id}",
+                       data={"csrf_token": csrf(), "badges": badges, "version": str(version)})

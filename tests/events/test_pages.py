@@ -1,18 +1,14 @@
 """Event pages: sign-up and door through the client, mutual choices into introductions (once),
 one-sided choices invisible to the other side, bad input never a 500 and never written, PDFs."""
 
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from crm import extensions
-from crm.clock import now_utc
 from crm.events import services
 from crm.events.models import Event, EventChoice, EventRegistration, RegistrationStatus
-from crm.members.models import Gender
 from crm.pairings.models import ConsentAnswer, ConsentChannel, Pairing, Source, Stage
-from tests.events.helpers import make_event
+from tests.events.helpers import enter_choices, make_event
 from tests.factories import make_member, make_user
 
 
@@ -20,49 +16,21 @@ def _count(db, model):
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.fixture
-def held_event(db):
-    """A held event: volunteer A's Ann (F) and Bea (F), volunteer B's Carl (M) and Dan (M), all attended."""
-    supervisor = make_user("supervisor")
-    va = make_user("volunteer", branch=supervisor.branch)
-    vb = make_user("volunteer", branch=supervisor.branch)
-    event = make_event(supervisor.branch, starts_at=now_utc() - timedelta(hours=3),
-                       ends_at=now_utc() - timedelta(hours=1))
-    people = {"ann": make_member(owner=va, name="李安", gender=Gender.FEMALE),
-              "bea": make_member(owner=va, name="王蓓", gender=Gender.FEMALE),
-              "carl": make_member(owner=vb, name="赵凯", gender=Gender.MALE),
-              "dan": make_member(owner=vb, name="钱丹", gender=Gender.MALE)}
-    regs = {}
-    for key, member in people.items():
-        regs[key] = services.register(event, member, member.owner)
-        services.check_in(regs[key], supervisor)
-    services.mark_held(event, supervisor)
-    db.session.commit()
-    return {"event": event, "supervisor": supervisor, "va": va, "vb": vb, "people": people, "regs": regs}
-
-
-def _enter(client, csrf, scene, who, badges):
-    reg = scene["regs"][who]
-    version = extensions.db.session.scalar(
-        select(EventRegistration.choices_version).where(EventRegistration.id == reg.id))
-    return client.post(f"/events/{scene['event'].id}/choices/{reg.id}",
-                       data={"csrf_token": csrf(), "badges": badges, "version": str(version)})
-
-
 def test_mutual_choice_becomes_one_introduction_and_one_sided_stays_private(client, login_as, csrf, held_event, db):
     s = held_event
     regs = s["regs"]
     login_as(s["va"])
     # Ann chooses Carl and Dan; Bea chooses Dan.
-    assert _enter(client, csrf, s, "ann", f"{regs['carl'].badge_number}, {regs['dan'].badge_number}").status_code == 302
-    assert _enter(client, csrf, s, "bea", str(regs["dan"].badge_number)).status_code == 302
+    both = f"{regs['carl'].badge_number}, {regs['dan'].badge_number}"
+    assert enter_choices(client, csrf, s, "ann", both).status_code == 302
+    assert enter_choices(client, csrf, s, "bea", str(regs["dan"].badge_number)).status_code == 302
     assert _count(db, Pairing) == 0
     client.post("/logout", data={"csrf_token": csrf()})
     login_as(s["vb"])
     # Carl chooses Ann back (mutual); Dan chooses nobody (Ann's and Bea's choices of Dan are one-sided).
-    response = _enter(client, csrf, s, "carl", str(regs["ann"].badge_number))
+    response = enter_choices(client, csrf, s, "carl", str(regs["ann"].badge_number))
     assert response.status_code == 302
-    assert _enter(client, csrf, s, "dan", "").status_code == 302
+    assert enter_choices(client, csrf, s, "dan", "").status_code == 302
     pairings = db.session.scalars(select(Pairing)).all()
     assert len(pairings) == 1
     pairing = pairings[0]
@@ -72,7 +40,7 @@ def test_mutual_choice_becomes_one_introduction_and_one_sided_stays_private(clie
     assert [(h.from_stage, h.to_stage) for h in pairing.history] == [
         (None, Stage.AWAITING_CONSENT), (Stage.AWAITING_CONSENT, Stage.INTRODUCED)]
     # Entering Carl's choice again does not make a second pairing.
-    assert _enter(client, csrf, s, "carl", str(regs["ann"].badge_number)).status_code == 302
+    assert enter_choices(client, csrf, s, "carl", str(regs["ann"].badge_number)).status_code == 302
     assert _count(db, Pairing) == 1
 
     # Dan's volunteer (vb) must see nothing of Ann's or Bea's one-sided choices of Dan: Bea (only
@@ -120,7 +88,7 @@ def test_bad_choice_input_is_refused_beside_the_field_and_writes_nothing(client,
                                                                           badges):
     s = held_event
     login_as(s["va"])
-    response = _enter(client, csrf, s, "ann", badges)
+    response = enter_choices(client, csrf, s, "ann", badges)
     assert response.status_code in (400, 422)
     assert _count(db, EventChoice) == 0
 
@@ -129,7 +97,7 @@ def test_same_gender_or_own_number_refused(client, login_as, csrf, held_event, d
     s = held_event
     login_as(s["va"])
     for badges in (str(s["regs"]["bea"].badge_number), str(s["regs"]["ann"].badge_number)):
-        response = _enter(client, csrf, s, "ann", badges)
+        response = enter_choices(client, csrf, s, "ann", badges)
         assert response.status_code == 422
         assert 'class="error"' in response.get_data(as_text=True)
     assert _count(db, EventChoice) == 0
