@@ -20,7 +20,7 @@ ITEMS = (
     ("members.search", "Members", None),
     ("pairings.board", "Introductions", None),
     ("pairings.inbox", "Waiting for my answer", "pairings.board"),
-    ("followups.index", "Follow-ups", "pairings.board"),
+    ("followups.index", "Follow-ups", None),
     ("events.index", "Events", None),
     ("members.team", "Team", None),
     ("intake.queue", "Self-registrations", None),

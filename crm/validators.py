@@ -2,9 +2,12 @@
 
 import re
 import unicodedata
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
+
+from crm.clock import today
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -22,6 +25,13 @@ def no_control_chars(form, field):
     """Refuse NUL and other control characters (newlines and tabs are fine in long text)."""
     if isinstance(field.data, str) and _CONTROL.search(field.data):
         raise ValidationError(_l("Remove the invisible control characters from this text."))
+
+
+def within_a_year(form, field):
+    """A date to plan for (a follow-up, a next session): at most a year ahead, so that a mistyped year
+    (9999) is caught at the field instead of in every calendar that reads the date."""
+    if field.data is not None and field.data > today() + timedelta(days=366):
+        raise ValidationError(_l("Choose a date within the next twelve months."))
 
 
 def person_name(form, field):

@@ -60,11 +60,12 @@ ROUTE_ACCESS: dict[str, Role | str] = {
     "cards.pairing_pdf": CASEWORK,
     "cards.select": CASEWORK,
     "cards.batch": CASEWORK,
-    "followups.index": CASEWORK,
+    # Counsellors have follow-ups too (each planned session makes one), on members they counsel.
+    "followups.index": STAFF,
     "followups.panel": CASEWORK,
     "followups.new": CASEWORK,
-    "followups.complete": CASEWORK,
-    "followups.reset_feed": CASEWORK,
+    "followups.complete": STAFF,
+    "followups.reset_feed": STAFF,
     "followups.feed": PUBLIC,  # the secret token in the URL is the credential (calendar apps cannot log in)
     "counselling.home": Role.COUNSELLOR,
     "counselling.referral": STAFF,

@@ -71,10 +71,10 @@ def _sessions(rng, referral, counsellor, supervisors, *, count, high_risk):
         db.session.flush()
         if planned:
             db.session.add(FollowUp(due_on=following, assignee_id=counsellor.id, member_id=referral.member_id,
-                                    kind=FollowUpKind.OTHER, title="心理咨询", created_by_id=counsellor.id))
+                                    kind=FollowUpKind.COUNSELLING, created_by_id=counsellor.id))
         if session.risk is Risk.HIGH:
             followups = [FollowUp(due_on=today(), assignee_id=s.id, member_id=referral.member_id,
-                                  kind=FollowUpKind.OTHER, title="心理咨询高风险提示：请确认",
+                                  kind=FollowUpKind.RISK_ALERT, title="心理咨询高风险提示：请确认",
                                   created_by_id=counsellor.id)
                          for s in supervisors]
             db.session.add(RiskAlert(session_id=session.id, branch_id=referral.branch_id,

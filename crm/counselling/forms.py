@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from crm.clock import today
 from crm.counselling.models import ConsentChannel, Risk, SessionMode, Topic
-from crm.validators import no_control_chars, strip_filter
+from crm.validators import no_control_chars, strip_filter, within_a_year
 
 STRIP = [strip_filter]
 
@@ -59,7 +59,7 @@ class SessionForm(FlaskForm):
                                       validators=[Optional(), Length(max=2000), no_control_chars],
                                       description=_l("Only what the member agreed to share with the volunteer "
                                                      "and the supervisors."))
-    next_session_on = DateField(_l("Next session"), validators=[Optional()],
+    next_session_on = DateField(_l("Next session"), validators=[Optional(), within_a_year],
                                 description=_l("Adds a follow-up for you on that day."))
     risk = SelectField(_l("Risk level"), choices=Risk.choices, default=Risk.NONE.value,
                        description=_l("A high risk alerts the branch supervisors at once (without your notes)."))

@@ -112,7 +112,7 @@ def counsellor_home(user) -> CounsellorHome:
     upcoming = db.session.execute(
         select(CounsellingSession.next_session_on, Referral)
         .join(Referral, CounsellingSession.referral_id == Referral.id).options(joinedload(Referral.member))
-        .where(CounsellingSession.counsellor_id == user.id, CounsellingSession.next_session_on >= today(),
+        .where(Referral.counsellor_id == user.id, CounsellingSession.next_session_on >= today(),
                Referral.status == ReferralStatus.ACCEPTED)
         .order_by(CounsellingSession.next_session_on).limit(20)).all()
     shared = list(db.session.scalars(
@@ -124,6 +124,14 @@ def counsellor_home(user) -> CounsellorHome:
         .where(Referral.counsellor_id == user.id, Referral.status == ReferralStatus.CLOSED)
         .order_by(Referral.closed_at.desc()).limit(20)))
     return CounsellorHome(caseload, queue, upcoming, shared, closed)
+
+
+def counselled_referrals(user) -> dict[int, int]:
+    """{member id: referral id} of the referrals ``user`` counsels now (their follow-ups link to them)."""
+    if not user.has_role(Role.COUNSELLOR):
+        return {}
+    return dict(db.session.execute(select(Referral.member_id, Referral.id).where(
+        Referral.counsellor_id == user.id, Referral.status != ReferralStatus.CLOSED)).all())
 
 
 def branch_counsellors(branch_id: int) -> list[User]:

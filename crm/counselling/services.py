@@ -25,6 +25,7 @@ from crm.counselling.models import (
 from crm.errors import Refusal
 from crm.extensions import db
 from crm.followups.models import FollowUp, FollowUpKind
+from crm.followups.services import end_followups, end_for_closed_referral, hand_over_referral
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def assign_referral(referral: Referral, counsellor: User, *, by) -> None:
     _give(referral, counsellor)
     record(by, "referral.assign", referral, member_id=referral.member_id, from_user=previous,
            to_user=counsellor.id)
+    hand_over_referral(referral, previous, counsellor, by=by)
     log.info("assigned %r to %r by %r", referral, counsellor, by)
 
 
@@ -101,6 +103,7 @@ def close_referral(referral: Referral, *, by, outcome: str) -> None:
     referral.closed_by_id = by.id
     referral.outcome = outcome.strip()
     record(by, "referral.close", referral, member_id=referral.member_id)
+    end_for_closed_referral(referral, by=by, why=_l("The referral was closed."))
     log.info("closed %r by %r", referral, by)
 
 
@@ -121,7 +124,7 @@ def log_session(referral: Referral, *, by, held_on, duration_minutes: int, mode,
     db.session.flush()
     if next_session_on is not None:
         db.session.add(FollowUp(due_on=next_session_on, assignee_id=by.id, member_id=referral.member_id,
-                                kind=FollowUpKind.OTHER, title=str(_l("Counselling session")), created_by_id=by.id))
+                                kind=FollowUpKind.COUNSELLING, created_by_id=by.id))
     alert = _raise_alert(referral, session, by) if risk is Risk.HIGH else None
     record(by, "counselling.session_log", session, referral_id=referral.id, member_id=referral.member_id,
            risk=risk.value, alert_id=alert.id if alert else None)
@@ -129,14 +132,18 @@ def log_session(referral: Referral, *, by, held_on, duration_minutes: int, mode,
     return session
 
 
+def _alert_followups(branch_id: int, member_id: int, by) -> list[FollowUp]:
+    """One follow-up due today for every active supervisor of the branch."""
+    supervisors = db.session.scalars(User.with_role(Role.SUPERVISOR).where(User.branch_id == branch_id))
+    return [FollowUp(due_on=today(), assignee_id=s.id, member_id=member_id, kind=FollowUpKind.RISK_ALERT,
+                     title=str(_l("High risk flagged in counselling: acknowledge the alert")),
+                     created_by_id=by.id) for s in supervisors]
+
+
 def _raise_alert(referral: Referral, session: CounsellingSession, by) -> RiskAlert:
     """Alert every active supervisor of the branch: the banner, and a follow-up due today."""
-    supervisors = db.session.scalars(User.with_role(Role.SUPERVISOR).where(User.branch_id == referral.branch_id))
-    followups = [FollowUp(due_on=today(), assignee_id=s.id, member_id=referral.member_id, kind=FollowUpKind.OTHER,
-                          title=str(_l("High risk flagged in counselling: acknowledge the alert")),
-                          created_by_id=by.id) for s in supervisors]
     alert = RiskAlert(session_id=session.id, branch_id=referral.branch_id, member_id=referral.member_id,
-                      followups=followups)
+                      followups=_alert_followups(referral.branch_id, referral.member_id, by))
     db.session.add(alert)
     db.session.flush()
     record(by, "risk_alert.raise", alert, member_id=referral.member_id, session_id=session.id)
@@ -171,3 +178,21 @@ def acknowledge_risk(alert: RiskAlert, *, by) -> None:
             followup.outcome = str(_l("Alert acknowledged"))
     record(by, "risk_alert.acknowledge", alert, member_id=alert.member_id, session_id=alert.session_id)
     log.info("acknowledged %r by %r", alert, by)
+
+
+def member_moved_branch(member, to_branch_id: int, *, by) -> None:
+    """The case moved to another branch: its referral in progress and its unacknowledged risk alerts go with it,
+    so that the new branch's counsellors find it in their queue and its supervisors are the ones alerted (the
+    old branch's can no longer open the case). An accepted referral keeps its counsellor."""
+    for referral in db.session.scalars(select(Referral).where(Referral.member_id == member.id,
+                                                              Referral.status != ReferralStatus.CLOSED)):
+        record(by, "referral.move_branch", referral, member_id=member.id, from_branch=referral.branch_id,
+               to_branch=to_branch_id)
+        referral.branch_id = to_branch_id
+    for alert in db.session.scalars(select(RiskAlert).where(RiskAlert.member_id == member.id,
+                                                            RiskAlert.acknowledged_at.is_(None))):
+        end_followups([f for f in alert.followups if f.done_at is None], by=by,
+                      why=_l("The case moved to another branch, whose supervisors were alerted."))
+        alert.branch_id = to_branch_id
+        alert.followups.extend(_alert_followups(to_branch_id, member.id, by))
+    db.session.flush()

@@ -11,11 +11,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from crm.clock import today
 from crm.followups.models import FollowUpKind
 from crm.members.forms import STRIP, TEXT
+from crm.validators import within_a_year
 
 
 class FollowUpForm(FlaskForm):
-    due_on = DateField(_l("Due on"), default=lambda: today() + timedelta(days=7), validators=[InputRequired()])
-    kind = SelectField(_l("Kind"), choices=FollowUpKind.choices, default=FollowUpKind.OTHER.value)
+    due_on = DateField(_l("Due on"), default=lambda: today() + timedelta(days=7),
+                       validators=[InputRequired(), within_a_year])
+    kind = SelectField(_l("Kind"), choices=FollowUpKind.choosable, default=FollowUpKind.OTHER.value)
     title = StringField(_l("What to do"), filters=STRIP, validators=[Optional(), Length(max=200), *TEXT])
 
     def validate_due_on(self, field):

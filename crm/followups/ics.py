@@ -4,8 +4,6 @@ Hand-written because it is a few lines: CRLF line ends, text escaping (backslash
 comma, newline) and folding of lines longer than 75 octets.
 """
 
-from datetime import timedelta
-
 from crm.clock import now_utc
 
 
@@ -35,7 +33,7 @@ def calendar(followups, host: str, name: str, summary_of) -> str:
     for f in followups:
         lines += ["BEGIN:VEVENT", f"UID:followup-{f.id}@{host}", f"DTSTAMP:{stamp}",
                   f"DTSTART;VALUE=DATE:{f.due_on:%Y%m%d}",
-                  f"DTEND;VALUE=DATE:{f.due_on + timedelta(days=1):%Y%m%d}",
+                  "DURATION:P1D",  # all day (an end date would overflow on 9999-12-31)
                   f"SUMMARY:{escape(summary_of(f))}", "END:VEVENT"]
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

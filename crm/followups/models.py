@@ -19,13 +19,27 @@ class FollowUpKind(LabelledEnum):
     MONTHLY = "monthly"
     CONSENT = "consent"
     OTHER = "other"
+    # Made by counselling, never chosen by hand: a counsellor's next session, a supervisor's risk alert.
+    COUNSELLING = "counselling"
+    RISK_ALERT = "risk_alert"
 
     @classmethod
     def _labels(cls):
         return {"check_in": _l("Check-in after the introduction"),
                 "after_meeting": _l("Call after the first meeting"),
                 "monthly": _l("Monthly follow-up"), "consent": _l("Ask for consent"),
-                "other": _l("Other")}
+                "other": _l("Other"), "counselling": _l("Counselling session"),
+                "risk_alert": _l("Acknowledge a risk alert")}
+
+    @classmethod
+    def choosable(cls):
+        """The kinds a user gives a follow-up they add by hand."""
+        return [c for c in cls.choices() if cls(c.value) not in COUNSELLING_KINDS]
+
+
+#: Follow-ups of counselling: they belong to the counsellor or the supervisors, never to the case's owner, so they
+#: neither follow the case to a new owner nor end with the case file (crm.followups.services).
+COUNSELLING_KINDS = frozenset({FollowUpKind.COUNSELLING, FollowUpKind.RISK_ALERT})
 
 
 class FollowUp(db.Model):

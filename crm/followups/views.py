@@ -9,6 +9,7 @@ from crm.auth import policy
 from crm.auth.models import Role
 from crm.clock import today
 from crm.conflicts import conflict_rows
+from crm.counselling.queries import counselled_referrals
 from crm.database import as_id
 from crm.errors import Refusal
 from crm.extensions import db
@@ -29,7 +30,7 @@ def index():
         form.scope.data = "branch"  # a supervisor without a caseload follows up the whole branch
     scope, show = form.scope.data or "mine", form.show.data or "open"
     return render("followups/index.html", "list", form=form, items=queries.followups(current_user, scope, show),
-                  complete_form=CompleteForm(), today=today(), show=show)
+                  complete_form=CompleteForm(), today=today(), show=show, counselled=counselled_referrals(current_user))
 
 
 @bp.route("/panel")
@@ -79,11 +80,13 @@ def complete(followup_id):
             rows = conflict_rows(form, {"outcome": followup.outcome}, only_differences=False)
             form.version.data = str(followup.version)  # saving again re-applies this outcome over the saved one
             page = render("followups/index.html", "list" if is_htmx() else None, items=[followup],
-                          complete_form=form, today=today(), form=FollowUpFilterForm(formdata=None), conflict=rows)
+                          complete_form=form, today=today(), form=FollowUpFilterForm(formdata=None), conflict=rows,
+                          counselled=counselled_referrals(current_user))
             return page, 422 if is_htmx() else 409  # htmx swaps 422 only (the row shows the conflict)
     if is_htmx():  # the list block with this one row; the form's hx-select picks the row out
         return render("followups/index.html", "list", items=[followup], complete_form=form, today=today(),
-                      form=FollowUpFilterForm(formdata=None)), (422 if form.errors else 200)
+                      form=FollowUpFilterForm(formdata=None), counselled=counselled_referrals(current_user)), \
+            (422 if form.errors else 200)
     if form.errors:
         flash(" ".join(form.outcome.errors), "error")
     return redirect(request.referrer or url_for("followups.index"))

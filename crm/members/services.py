@@ -242,6 +242,18 @@ def set_status(member: Member, status: MemberStatus, *, by, close_reason: CloseR
     member.close_reason = close_reason if status is MemberStatus.CLOSED else None
     record(by, "member.status", member, old=old.value, new=status.value,
            reason=close_reason.value if close_reason else None)
+    if status is MemberStatus.CLOSED and old is not MemberStatus.CLOSED:
+        case_closed(member, by)
+
+
+def case_closed(member: Member, by) -> None:
+    """What a closed case file entails, however it closed (by hand, or married through the pipeline): its open
+    introductions close and its caseworkers' open follow-ups end."""
+    from crm.followups.services import end_for_closed_case
+    from crm.pairings.pipeline import close_open_introductions
+
+    close_open_introductions(member, by)
+    end_for_closed_case(member, by=by, why=_l("The case file was closed."))
 
 
 def capacity_warning(members: list[Member], to_user) -> str | None:
@@ -273,7 +285,10 @@ def check_reassignment(members: list[Member], to_user, *, by) -> None:
 
 
 def reassign_members(members: list[Member], to_user, *, by, reason: str) -> int:
-    """Give every member in ``members`` to ``to_user``: all of them, or none if one is refused."""
+    """Give every member in ``members`` to ``to_user``: all of them, or none if one is refused. The old owner's
+    open follow-ups on each go with it."""
+    from crm.followups.services import hand_over_case
+
     check_reassignment(members, to_user, by=by)
     moved = 0
     for member in members:
@@ -283,12 +298,15 @@ def reassign_members(members: list[Member], to_user, *, by, reason: str) -> int:
                                   by_id=by.id, reason=reason))
         record(by, "member.reassign", member, from_user=member.owner_id, to_user=to_user.id, reason=reason,
                from_branch=member.branch_id, to_branch=to_user.branch_id)
+        hand_over_case(member, member.owner_id, to_user, by=by)
         member.owner_id = to_user.id
         # The case follows its volunteer: the new branch's supervisor must be able to manage it.
         if member.branch_id != to_user.branch_id:
+            from crm.counselling.services import member_moved_branch
             from crm.pairings import stage_counts  # the board's column totals count per branch
 
             stage_counts.member_moved(member.id, member.branch_id, to_user.branch_id)
+            member_moved_branch(member, to_user.branch_id, by=by)
         member.branch_id = to_user.branch_id
         moved += 1
     db.session.flush()

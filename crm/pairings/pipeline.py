@@ -116,15 +116,16 @@ def allowed_moves(pairing: Pairing, user) -> list[Stage]:
 
 
 def move(pairing: Pairing, to: Stage, by, note: str = "", close_reason: PairingCloseReason | None = None,
-         *, expected_version: int | None = None) -> StageChange:
+         *, expected_version: int | None = None, may_move: bool | None = None) -> StageChange:
     """Move ``pairing`` to ``to``: check, write the history, follow-ups, audit and member effects.
 
     Raises Refusal (nothing changed) when the move is not allowed, or when someone else moved
     the pairing since ``expected_version`` was read (the caller must roll back in that case).
+    ``may_move``: decided by the caller (a move that another change entails), else the policy's.
     """
     if expected_version is not None and expected_version != pairing.version:
         raise Refusal(stale_message(), field="to")
-    refusal = refusal_for(pairing, to, by, note=note, close_reason=close_reason)
+    refusal = refusal_for(pairing, to, by, note=note, close_reason=close_reason, may_move=may_move)
     if refusal:
         raise Refusal(refusal, field="close_reason" if close_reason is None and to is Stage.CLOSED else "to")
     old = pairing.stage
@@ -145,13 +146,39 @@ def move(pairing: Pairing, to: Stage, by, note: str = "", close_reason: PairingC
         for consent in pairing.consents:
             if consent.recorded_at is None:
                 consent.asked_at = at
-    _member_effects(pairing, old, to, by)
-    _create_followups(pairing, to, by)
     record(by, "pairing.move", pairing, from_stage=old.value, to_stage=to.value,
            close_reason=close_reason.value if close_reason and to is Stage.CLOSED else None)
+    _end_followups(pairing, to, by)
+    _member_effects(pairing, old, to, by)
+    _create_followups(pairing, to, by)
     db.session.flush()
     log.info("pairing %r moved %s -> %s by %r", pairing, old.value, to.value, by)
     return change
+
+
+def close_open_introductions(member, by) -> None:
+    """``member``'s case file closed: each of their introductions still on the way closes with it, so that the
+    other member's volunteer is not left waiting. A relationship stays: the couple may well go on together
+    (their volunteers close it if it ends). The note names no reason, since the other side's volunteer reads it."""
+    from sqlalchemy import or_, select
+
+    open_ones = db.session.scalars(select(Pairing).where(
+        or_(Pairing.member_low_id == member.id, Pairing.member_high_id == member.id),
+        Pairing.stage.in_([s for s in _OPEN if s not in TAKEN])).order_by(Pairing.id))
+    for pairing in list(open_ones):
+        move(pairing, Stage.CLOSED, by, note=str(_l("Closed with a member's case file.")),
+             close_reason=PairingCloseReason.ENDED_BY_MEMBER, may_move=True)
+
+
+def _end_followups(pairing: Pairing, to: Stage, by) -> None:
+    """The follow-ups the earlier stage called for are answered by this move or no longer apply."""
+    from crm.followups.services import end_for_pairing_move
+
+    if to is Stage.CLOSED:
+        why = _l("The introduction was closed.")
+    else:
+        why = _l("The introduction moved on to “%(stage)s”.", stage=to.label)
+    end_for_pairing_move(pairing, by=by, why=why)
 
 
 def _set_member_status(member, status, by, close_reason=None):
@@ -161,6 +188,10 @@ def _set_member_status(member, status, by, close_reason=None):
            reason=close_reason.value if close_reason else None, via="pairing")
     member.status = status
     member.close_reason = close_reason
+    if status is MemberStatus.CLOSED:
+        from crm.members.services import case_closed
+
+        case_closed(member, by)
 
 
 def _member_effects(pairing: Pairing, old: Stage, to: Stage, by) -> None:
