@@ -212,6 +212,8 @@ class ReassignForm(FlaskForm):
                          description=_l("Kept in the case history and the audit log."))
     # Shown once the new volunteer would go above their capacity (services.capacity_warning).
     over_capacity_ok = BooleanField(_l("Assign anyway, above the volunteer's capacity"))
+    # The owner when the form was shown ("" for the pool): a case reassigned meanwhile is not moved again unseen.
+    from_owner = HiddenField()
 
 
 class BulkReassignForm(ReassignForm):

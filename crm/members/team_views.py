@@ -81,8 +81,13 @@ def reassign(member_id):
         abort(403)
     form = ReassignForm()
     form.to_user_id.choices = _volunteer_choices()
+    shown_owner = str(member.owner_id or "")
     if form.validate_on_submit():
         try:
+            if form.from_owner.data != shown_owner:
+                form.from_owner.data = shown_owner  # the page now says who has it; saving again moves it
+                raise Refusal(_("Someone else reassigned this case after you opened this page. Check who has it "
+                                "now, then reassign again if you still want to."), field="to_user_id")
             _check_capacity(form, [member])
             services.reassign_members([member], _target_user(form), by=current_user, reason=form.reason.data)
             db.session.commit()
@@ -90,6 +95,8 @@ def reassign(member_id):
             return redirect(url_for("members.detail", member_id=member.id))
         except Refusal as refusal:
             getattr(form, refusal.field or "to_user_id").errors.append(str(refusal.message))
+    if not form.is_submitted():
+        form.from_owner.data = shown_owner
     return render("members/reassign.html", member=member, form=form), 422 if form.errors else 200
 
 

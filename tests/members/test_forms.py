@@ -146,7 +146,8 @@ def _check_reassign_reason(client, db, token, member, target, value):
     before = dbstate.row_counts()
     owner_id = member.owner_id
     response = client.post(f"/members/{member.id}/reassign",
-                           data={"to_user_id": str(target.id), "reason": value, "csrf_token": token})
+                           data={"to_user_id": str(target.id), "reason": value, "csrf_token": token,
+                                 "from_owner": str(owner_id)})
     page = response.get_data(as_text=True)
     assert response.status_code in (302, 422), page[:2000]
     if response.status_code == 302:

@@ -102,7 +102,8 @@ def test_the_new_volunteer_sees_the_member_and_the_old_one_no_longer_does(client
     db.session.commit()
     login_as(team["supervisor"])
     response = client.post(f"/members/{member.id}/reassign",
-                           data={"to_user_id": str(team["new"].id), "reason": "调岗", "csrf_token": csrf()})
+                           data={"to_user_id": str(team["new"].id), "reason": "调岗", "csrf_token": csrf(),
+                                 "from_owner": str(team["old"].id)})
     assert response.status_code == 302
     client.post("/logout", data={"csrf_token": csrf()})
     login_as(team["new"])

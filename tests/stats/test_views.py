@@ -181,7 +181,7 @@ def test_reassigning_above_capacity_warns_until_confirmed(s, client, login_as, c
     login_as("supervisor", branch=s.A)
     other = make_user("volunteer", branch=s.A, max_caseload=0)
     db.session.commit()
-    data = {"to_user_id": str(other.id), "reason": "休假交接", "csrf_token": csrf()}
+    data = {"to_user_id": str(other.id), "reason": "休假交接", "csrf_token": csrf(), "from_owner": str(s.vol_a.id)}
     warned = client.post(f"/members/{s.a1.id}/reassign", data=data)
     page = warned.get_data(as_text=True)
     assert warned.status_code == 422 and "more than their capacity of 0" in page and 'name="over_capacity_ok"' in page
