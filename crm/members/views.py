@@ -217,7 +217,7 @@ def add_note(member_id):
 def edit_note(member_id, note_id):
     member = get_member_for(current_user, member_id, need="edit")
     note = db.session.get(Note, note_id)
-    if note is None or note.member_id != member.id:
+    if note is None or note.member_id != member.id or note.deleted_at is not None:  # a deleted note is restored first
         abort(404)
     if not policy.can_edit_note(current_user, note, member):
         abort(403)

@@ -275,3 +275,15 @@ def test_the_case_file_offers_delete_with_a_confirmation_step_and_htmx_confirm(c
     body = client.get(f"/members/{member.id}").get_data(as_text=True)
     assert f'href="{_url(member, note)}"' in body  # without JS: the confirmation page
     assert f'hx-post="{_url(member, note)}"' in body and "hx-confirm=" in body
+
+
+def test_a_deleted_note_cannot_be_corrected_until_it_is_restored(client, csrf, world):
+    volunteer, member, note, kept = world
+    services.delete_note(note, member, by=volunteer)
+    from crm.extensions import db
+    db.session.commit()
+    before = dbstate.contents()
+    response = client.post(f"/members/{member.id}/notes/{note.id}", data={
+        "csrf_token": csrf(), "body": "改过的内容", "version": str(note.version)})
+    assert response.status_code == 404
+    assert dbstate.contents() == before
