@@ -45,6 +45,8 @@ def complete_followup(followup: FollowUp, *, by, outcome: str, expected_version:
         raise StaleDataError(f"follow-up {followup.id} is at version {followup.version}, not {expected_version}")
     if followup.done_at is not None and not reapply:
         raise Refusal(_l("This follow-up is already done."), field="outcome")
+    if followup.kind is FollowUpKind.RISK_ALERT:  # done means acknowledged: the alert must not stay open unseen
+        raise Refusal(_l("This follow-up is done when the alert is acknowledged under Risk alerts."), field="outcome")
     if not (outcome or "").strip():
         raise Refusal(_l("Write down what came of it."), field="outcome")
     if followup.done_at is not None:  # re-applied over someone else's completion

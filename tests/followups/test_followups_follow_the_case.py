@@ -205,3 +205,22 @@ def test_the_calendar_feed_survives_the_last_day_there_is(client, login_as, csrf
     db.session.refresh(user)
     body = client.get(f"/followups/{user.ics_token}.ics").get_data(as_text=True)
     assert "DTSTART;VALUE=DATE:99991231\r\nDURATION:P1D\r\n" in body
+
+
+def test_a_risk_alerts_followup_is_done_only_by_acknowledging_the_alert(app, client, login_as, csrf):
+    world = CounsellingWorld()
+    followup = create_followup(assignee=world.supervisor, member=world.member, due_on=today(), by=world.author,
+                               kind=FollowUpKind.RISK_ALERT)
+    world.alert.followups.append(followup)
+    db.session.commit()
+    login_as(world.supervisor)
+    page = client.get("/followups/").get_data(as_text=True)
+    assert 'href="/counselling/alerts">Acknowledge the alert under Risk alerts</a>' in page
+    refused = client.post(f"/followups/{followup.id}/complete",
+                          data={"csrf_token": csrf(), "outcome": "看过了", "version": str(followup.version)},
+                          headers={"HX-Request": "true"})
+    assert refused.status_code == 422
+    assert "This follow-up is done when the alert is acknowledged under Risk alerts." in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(FollowUp, followup.id).done_at is None
+    assert db.session.get(RiskAlert, world.alert.id).acknowledged_at is None
