@@ -116,6 +116,11 @@ def log_session(referral: Referral, *, by, held_on, duration_minutes: int, mode,
         raise Refusal(_l("A session is logged after it took place."), field="held_on")
     if next_session_on is not None and next_session_on <= held_on:
         raise Refusal(_l("The next session must come after this one."), field="next_session_on")
+    if db.session.scalar(select(CounsellingSession.id).where(  # the form sent twice (a double click, a reload)
+            CounsellingSession.referral_id == referral.id, CounsellingSession.counsellor_id == by.id,
+            CounsellingSession.held_on == held_on, CounsellingSession.confidential_notes == confidential_notes)
+            .limit(1)):
+        raise Refusal(_l("This session is logged already: the same day and the same notes."), field="held_on")
     session = CounsellingSession(referral_id=referral.id, counsellor_id=by.id, held_on=held_on,
                                  duration_minutes=duration_minutes, mode=mode, topic=topic,
                                  confidential_notes=confidential_notes, shareable_summary=shareable_summary or None,

@@ -115,6 +115,18 @@ def test_the_counsellor_logs_a_session_and_the_next_date_becomes_their_follow_up
     assert MARKER not in str(entry.detail)
 
 
+def test_a_session_sent_twice_is_logged_once(world, sign_in):
+    client = sign_in(world.author)
+    data = {**_session_data(risk="high"), "csrf_token": client.token}
+    assert client.post(f"/counselling/referrals/{world.referral.id}/sessions/new", data=data).status_code == 302
+    before = dbstate.contents()
+    again = client.post(f"/counselling/referrals/{world.referral.id}/sessions/new", data=data)
+    assert again.status_code == 422
+    body = again.get_data(as_text=True)
+    assert 'id="held_on-error"' in body and "This session is logged already" in body
+    assert dbstate.contents() == before  # no second session, alert or follow-ups
+
+
 @pytest.mark.parametrize(("field", "value"), [
     ("held_on", (today() + timedelta(days=1)).isoformat()),
     ("next_session_on", (today() - timedelta(days=3)).isoformat()),
