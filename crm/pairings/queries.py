@@ -23,6 +23,9 @@ CANDIDATES_SHOWN = 12
 BOARD_FIRST_PAGE = 20  # cards per column on the board; "show more" loads the next ones
 BOARD_MORE_PAGE = 50
 BOARD_MAX_START = 1_000_000  # beyond any column; a larger start is a 404, not a huge OFFSET
+#: The longest "in this stage for at least" filter: ten years, longer than any pairing has stood anywhere. The
+#: form refuses more; the query clamps to it, since a date that many days back overflows (datetime stops at year 1).
+BOARD_MAX_DAYS = 3650
 
 
 def pairing_page(pairing_id: int) -> Pairing | None:
@@ -371,7 +374,8 @@ def _board_conditions(f: BoardFilters, low, high) -> list:
     if f.source:
         conditions.append(Pairing.source == f.source)
     if f.min_days:
-        conditions.append(Pairing.stage_changed_at <= now_utc() - timedelta(days=f.min_days))
+        days = min(f.min_days, BOARD_MAX_DAYS)
+        conditions.append(Pairing.stage_changed_at <= now_utc() - timedelta(days=days))
     return conditions  # closed and married pairings are left out by the shown stages (board_stages)
 
 

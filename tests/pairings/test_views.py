@@ -159,3 +159,23 @@ def test_nonsense_input_gets_a_message_never_a_500(app, client, login_as, csrf):
     assert client.get("/followups/?show=bogus&scope=nope").status_code == 200
     db.session.expire_all()
     assert db.session.get(Pairing, pairing.id).stage is Stage.INTRODUCED
+
+
+def test_a_days_filter_beyond_ten_years_gets_a_message_beside_it_never_a_500(app, client, login_as):
+    pairing, vol_a, *_ = _setup(app)
+    switch(client, login_as, vol_a)
+    response = client.get("/pairings/board?min_days=800000")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="800000"' in body and "Enter a number of days from 0 to 3650." in body
+    assert client.get("/pairings/board/more?stage=introduced&min_days=800000").status_code == 200
+    assert client.get("/pairings/board?min_days=3650").status_code == 200
+
+
+def test_the_board_query_itself_cannot_overflow_on_a_huge_days_filter(app, db):
+    pairing, vol_a, *_ = _setup(app)
+    with app.test_request_context():
+        from crm.pairings import queries
+
+        columns = queries.board(vol_a, queries.BoardFilters(min_days=10**9))
+    assert all(not column.pairings for column in columns)
