@@ -79,6 +79,8 @@ def move(pairing_id):
     form = MoveForm()
     try:
         if not form.validate_on_submit() or form.stage() is None:
+            if (form.note.errors or form.close_reason.errors) and request.form.get("next") != "board":
+                return _render_detail(pairing, block="pipeline", move_form=form), 422  # beside the field, as typed
             raise Refusal(_("Choose where to move this introduction."), field="to")
         reason = PairingCloseReason(form.close_reason.data) if form.close_reason.data else None
         if (form.stage() is Stage.CLOSED and not confirmed() and _int(form.version.data) == pairing.version

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from crm.clock import now_utc
@@ -179,3 +180,21 @@ def test_the_board_query_itself_cannot_overflow_on_a_huge_days_filter(app, db):
 
         columns = queries.board(vol_a, queries.BoardFilters(min_days=10**9))
     assert all(not column.pairings for column in columns)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_move_with_a_bad_note_says_why_beside_the_note_and_keeps_it(app, client, login_as, csrf, htmx):
+    pairing, vol_a, *_ = _setup(app)
+    switch(client, login_as, vol_a)
+    response = client.post(f"/pairings/{pairing.id}/move", data={
+        "csrf_token": csrf(), "to": "dating", "version": pairing.version, "note": "见面很顺利\x0b下周再约"},
+        headers={"HX-Request": "true"} if htmx else {})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("<html" in body) is not htmx
+    error = body[body.index('id="note-error"'):]
+    assert "control characters" in error[:error.index("</p>")]
+    assert "见面很顺利\x0b下周再约</textarea>" in body
+    assert "Choose where to move this introduction." not in body
+    db.session.expire_all()
+    assert db.session.get(Pairing, pairing.id).stage is Stage.INTRODUCED
