@@ -51,8 +51,15 @@ def _render_detail(pairing, block=None, move_form=None, consent_form=None, note_
     return render("pairings/detail.html", block, pairing=pairing, sides=queries.sides(current_user, pairing),
                   moves=pipeline.allowed_moves(pairing, current_user), held_by=pipeline.member_block(pairing),
                   move_form=move_form or MoveForm(version=pairing.version),
-                  consent_form=consent_form or ConsentForm(), note_form=note_form,
+                  consent_forms=_consent_forms(pairing, consent_form), note_form=note_form,
                   notes=queries.pairing_notes(current_user, pairing), share_fields=SHARE_FIELDS)
+
+
+def _consent_forms(pairing, submitted=None) -> dict:
+    """One consent form per side, by member id: the submitted one (typed values, errors) for its own side only.
+    ``formdata=None``: a form built during the POST would otherwise read the other side's submission too."""
+    return {m.id: submitted if submitted is not None and submitted.member_id.data == str(m.id)
+            else ConsentForm(formdata=None) for m in pairing.members}
 
 
 @bp.route("/<int:pairing_id>")

@@ -198,3 +198,28 @@ def test_a_move_with_a_bad_note_says_why_beside_the_note_and_keeps_it(app, clien
     assert "Choose where to move this introduction." not in body
     db.session.expire_all()
     assert db.session.get(Pairing, pairing.id).stage is Stage.INTRODUCED
+
+
+def test_an_invalid_answer_comes_back_in_its_own_sides_form_only(app, client, login_as, csrf):
+    pairing, vol_a, vol_b, a, b = _setup(app, introduced=False)
+    supervisor = make_user("supervisor", branch=a.branch)  # records both sides: two forms on one page
+    db.session.commit()
+    switch(client, login_as, supervisor)
+    response = client.post(f"/pairings/{pairing.id}/consent", data={
+        "csrf_token": csrf(), "member_id": str(a.id), "channel": "wechat", "share_phone": "y", "share_wechat": "y"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+
+    def form_of(member):
+        start = body.index(f'name="member_id" value="{member.id}"')
+        return body[start:body.index("</form>", start)]
+
+    def checked(form, field_id):
+        tag = form[form.rindex("<input", 0, form.index(f'id="{field_id}"')):]
+        return "checked" in tag[:tag.index(">")]
+
+    mine, other = form_of(a), form_of(b)
+    assert f'id="answer-{a.id}-error"' in mine and checked(mine, f"share_phone-{a.id}")
+    assert checked(mine, f"share_wechat-{a.id}") and '<option selected value="wechat">' in mine
+    assert "error" not in other and not checked(other, f"share_phone-{b.id}")
+    assert not checked(other, f"share_wechat-{b.id}") and '<option selected value="phone">' in other
