@@ -17,7 +17,7 @@ from crm.extensions import db
 from crm.members.models import Gender, Member, MemberStatus
 from crm.members.projections import CandidateView, SharedProfile
 from crm.pairings import services
-from crm.pairings.models import Pairing, PairingConsent, Source, Stage, StageChange
+from crm.pairings.models import ConsentAnswer, Pairing, PairingConsent, Source, Stage, StageChange
 
 CANDIDATES_SHOWN = 12
 BOARD_FIRST_PAGE = 20  # cards per column on the board; "show more" loads the next ones
@@ -48,6 +48,7 @@ class Side:
     volunteer_name: str
     can_record: bool
     overdue: bool
+    asks_answer: bool = False  # the viewer may record this side's answer now (the page shows its form)
 
     @property
     def label(self) -> str:
@@ -62,10 +63,12 @@ def side(user, pairing: Pairing, member: Member) -> Side:
         kind, shown, view = "shared", None, SharedProfile.from_member(member, consent)
     else:
         kind, shown, view = "candidate", None, CandidateView.from_member(member)
+    can_record = policy.can_record_consent(user, pairing, member)
     return Side(kind=kind, member=shown, view=view, consent=consent,
                 volunteer_name=member.owner.display_name if member.owner else "",
-                can_record=policy.can_record_consent(user, pairing, member),
-                overdue=services.consent_is_overdue(pairing, consent))
+                can_record=can_record, overdue=services.consent_is_overdue(pairing, consent),
+                asks_answer=(can_record and consent.answer is ConsentAnswer.PENDING
+                             and pairing.stage in (Stage.PROPOSED, Stage.AWAITING_CONSENT)))
 
 
 @dataclass

@@ -128,8 +128,12 @@ def consent(pairing_id):
             return _render_detail(pairing, block="pipeline") if is_htmx() else _back(pairing, "#pipeline")
         except (Refusal, StaleDataError) as refusal:
             db.session.rollback()
-            form.answer.errors = [str(getattr(refusal, "message", pipeline.stale_message()))]
+            message = str(getattr(refusal, "message", pipeline.stale_message()))
             pairing = get_pairing_for(current_user, pairing_id)
+            if queries.side(current_user, pairing, member).asks_answer:
+                form.answer.errors = [message]
+            else:  # answered meanwhile, or past the answers: the page no longer shows this form
+                flash(message, "error")
     return _render_detail(pairing, block="pipeline", consent_form=form), 422
 
 
