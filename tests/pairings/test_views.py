@@ -223,3 +223,38 @@ def test_an_invalid_answer_comes_back_in_its_own_sides_form_only(app, client, lo
     assert checked(mine, f"share_wechat-{a.id}") and '<option selected value="wechat">' in mine
     assert "error" not in other and not checked(other, f"share_phone-{b.id}")
     assert not checked(other, f"share_wechat-{b.id}") and '<option selected value="phone">' in other
+
+
+def test_a_reopened_declined_introduction_asks_the_side_that_said_no_again(app, client, login_as, csrf):
+    from crm.audit.models import AuditEntry
+    from crm.pairings.models import ConsentAnswer
+
+    pairing, vol_a, vol_b, a, b = _setup(app, introduced=False)
+    supervisor = make_user("supervisor", branch=a.branch)
+    db.session.commit()
+    for user, member, answer in ((vol_a, a, "yes"), (vol_b, b, "no")):
+        switch(client, login_as, user)
+        client.post(f"/pairings/{pairing.id}/consent", data={"csrf_token": csrf(), "member_id": str(member.id),
+                                                             "answer": answer, "channel": "wechat"})
+    db.session.expire_all()
+    pairing = db.session.get(Pairing, pairing.id)
+    assert pairing.stage is Stage.CLOSED
+    switch(client, login_as, supervisor)
+    client.post(f"/pairings/{pairing.id}/move", data={"csrf_token": csrf(), "to": "awaiting_consent",
+                                                      "version": pairing.version, "note": "她改变了主意"})
+    db.session.expire_all()
+    pairing = db.session.get(Pairing, pairing.id)
+    assert pairing.stage is Stage.AWAITING_CONSENT
+    assert [(c.member_id, c.answer) for c in pairing.consents] == [(a.id, ConsentAnswer.YES),
+                                                                   (b.id, ConsentAnswer.PENDING)]
+    reset = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "pairing.consent_reset")).one()
+    assert reset.detail["member"] == b.id and reset.detail["answer"] == "no" and reset.detail["channel"] == "wechat"
+    assert reset.detail["recorded_by"] == vol_b.id
+    switch(client, login_as, vol_b)
+    page = client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
+    assert f'name="member_id" value="{b.id}"' in page and f'name="member_id" value="{a.id}"' not in page
+    assert f"/pairings/{pairing.id}" in client.get("/pairings/inbox").get_data(as_text=True)
+    client.post(f"/pairings/{pairing.id}/consent", data={"csrf_token": csrf(), "member_id": str(b.id),
+                                                         "answer": "yes", "channel": "phone"})
+    db.session.expire_all()
+    assert db.session.get(Pairing, pairing.id).stage is Stage.INTRODUCED
