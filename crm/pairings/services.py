@@ -46,6 +46,9 @@ def proposal_refusal(a, b, by) -> str | None:
     allowed = policy.proposable_branch_ids(by)
     if allowed is not None and b.branch_id not in allowed:
         return _l("This member belongs to a branch you cannot propose to.")
+    if not (a.shares_profile and b.shares_profile):
+        return _l("A member who has withdrawn consent to data processing or to sharing their profile cannot be "
+                  "proposed.")
     if not (a.can_be_introduced and b.can_be_introduced):
         return _l("Both members must be verified and active.")
     if a.gender is b.gender:
