@@ -259,7 +259,7 @@ def can_print_cards(user, pairing) -> bool:
     """Introduction cards: whoever may act on a pairing, once both members said yes and while it is
     introduced or later (crm.cards.services.print_refusal says why not)."""
     return (pairing.both_consented and pairing.stage.is_introduced_or_later
-            and can_move_pairing(user, pairing))
+            and all(m.shares_profile for m in pairing.members) and can_move_pairing(user, pairing))
 
 
 def can_reopen_pairing(user, pairing) -> bool:
@@ -275,6 +275,13 @@ def can_record_consent(user, pairing, member) -> bool:
 def sees_identity(user, member) -> bool:
     """Whether a pairing page may show ``member`` with name and contacts (their case file is open to user)."""
     return can_view_member(user, member)
+
+
+def sees_profile(user, member) -> bool:
+    """Whether ``user`` may see anything of ``member``'s profile on an introduction (candidate view, shared
+    profile, card). Their own case files always; the other side only while the member consents to processing
+    and to sharing (Member.shares_profile, from the consent ledger), as the photo needs photo consent."""
+    return member.shares_profile or sees_identity(user, member)
 
 
 def visible_pairings_clause(user, low, high):
@@ -435,12 +442,13 @@ def can_enter_choices(user, event, chooser) -> bool:
 def can_see_photo(user, member, pairing=None) -> bool:
     """Staff who may open the case file see the photo there. The other side of an introduction sees
     it only while the member consents to photo sharing (Member.photo_consent, from the consent
-    ledger) and agreed to share it in this introduction, once both said yes."""
+    ledger) and to sharing their profile at all (sees_profile), and agreed to share it in this
+    introduction, once both said yes."""
     if member.photo_path is None or member.erased_at is not None:
         return False
     if pairing is None:
         return can_view_member(user, member)
-    return (pairing.involves(member) and member.photo_consent and pairing.both_consented
+    return (pairing.involves(member) and member.photo_consent and member.shares_profile and pairing.both_consented
             and bool(getattr(pairing.consent_for(member), "share_photo", False))
             and can_view_member(user, pairing.other(member)))
 

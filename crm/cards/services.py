@@ -123,6 +123,9 @@ def print_refusal(user, pairing: Pairing):
         return _l("Introduction cards can be printed only after both members have said yes.")
     if not pairing.stage.is_introduced_or_later:
         return _l("This introduction is closed; its cards can no longer be printed.")
+    if not all(m.shares_profile for m in pairing.members):
+        return _l("A member of this introduction has withdrawn consent to sharing their profile; its cards can no "
+                  "longer be printed.")
     if not policy.can_print_cards(user, pairing):  # the rule itself; the checks above name the reason
         return _l("You may not print the cards of this introduction.")
     return None
@@ -177,14 +180,16 @@ PRINTABLE_STAGES = [s for s in Stage if s.is_introduced_or_later]
 
 
 def printable_pairings(user, limit: int = 300) -> list[Pairing]:
-    """Pairings the user may print cards for, most recently moved first (two statements)."""
+    """Pairings the user may print cards for, most recently moved first (two statements); not those of a member
+    who withdrew consent to sharing (print_refusal), whose names the selection would show."""
     low, high = aliased(Member), aliased(Member)
     stmt = (select(Pairing).join(low, Pairing.member_a).join(high, Pairing.member_b)
             .options(contains_eager(Pairing.member_a.of_type(low)), contains_eager(Pairing.member_b.of_type(high)),
                      selectinload(Pairing.consents))
             .where(policy.visible_pairings_clause(user, low, high), Pairing.stage.in_(PRINTABLE_STAGES))
             .order_by(Pairing.stage_changed_at.desc()).limit(limit))
-    return [p for p in db.session.scalars(stmt).unique() if p.both_consented]
+    return [p for p in db.session.scalars(stmt).unique()
+            if p.both_consented and all(m.shares_profile for m in p.members)]
 
 
 def side_names(user, pairing: Pairing) -> list[str]:

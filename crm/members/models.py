@@ -241,9 +241,16 @@ class Member(db.Model):
         return self.is_verified and self.consent_at is not None
 
     @property
+    def shares_profile(self) -> bool:
+        """Consents (still) to data processing and to sharing their profile with other members: without either,
+        the other side of an introduction sees nothing of them (crm.auth.policy.sees_profile)."""
+        return bool(self.processing_consent and self.sharing_consent)
+
+    @property
     def can_be_introduced(self) -> bool:
-        """Free to meet someone new: active (so not paused, in a relationship or closed) and verified."""
-        return self.status is MemberStatus.ACTIVE and self.is_verified
+        """Free to meet someone new: active (so not paused, in a relationship or closed), verified, and sharing
+        their profile (match suggestions filter on the same consents)."""
+        return self.status is MemberStatus.ACTIVE and self.is_verified and self.shares_profile
 
     @property
     def verification_count(self) -> int:

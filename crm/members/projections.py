@@ -7,6 +7,8 @@ accident: what is not copied here does not exist for the template.
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from crm.members.models import Gender, Member
 
 
@@ -42,6 +44,18 @@ class CandidateView:
     def summary(self) -> str:
         """A one-line description for lists and board cards: gender, age, district."""
         return f"{self.gender.label} · {self.age} · {self.work_city}{self.work_district}"
+
+
+@dataclass(frozen=True)
+class WithheldView:
+    """A member who withdrew consent to sharing their profile (or to data processing): the other side of an
+    introduction learns that much, and nothing of the profile or contacts (crm.auth.policy.sees_profile)."""
+
+    gender: Gender
+
+    @property
+    def summary(self) -> str:
+        return f"{self.gender.label} · {_('profile not shared')}"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from crm.members.forms import STRIP, TEXT
 from crm.members.models import NoteKind
 from crm.pairings.models import ConsentChannel, PairingCloseReason, Source, Stage
+from crm.pairings.queries import BOARD_MAX_DAYS
 
 
 class MoveForm(FlaskForm):
@@ -70,5 +71,6 @@ class BoardFilterForm(FlaskForm):
     branch = SelectField(_l("Branch"), validators=[Optional()])
     source = SelectField(_l("Source"), validators=[Optional()],
                          choices=lambda: [SelectChoice("", _l("Any")), *Source.choices()])
-    min_days = IntegerField(_l("In this stage for at least (days)"), validators=[Optional(), NumberRange(min=0)])
+    min_days = IntegerField(_l("In this stage for at least (days)"), validators=[
+        Optional(), NumberRange(min=0, max=BOARD_MAX_DAYS, message=_l("Enter a number of days from 0 to %(max)d."))])
     show_closed = BooleanField(_l("Show closed and married"))

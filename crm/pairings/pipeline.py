@@ -142,6 +142,8 @@ def move(pairing: Pairing, to: Stage, by, note: str = "", close_reason: PairingC
     except StaleDataError:
         raise Refusal(stale_message(), field="to") from None
     stage_counts.moved(pairing, old, to)  # the board's column totals (crm.pairings.stage_counts)
+    if old is Stage.CLOSED and not to.is_introduced_or_later:
+        _ask_again(pairing, by)
     if to is Stage.AWAITING_CONSENT:
         for consent in pairing.consents:
             if consent.recorded_at is None:
@@ -179,6 +181,23 @@ def _end_followups(pairing: Pairing, to: Stage, by) -> None:
     else:
         why = _l("The introduction moved on to “%(stage)s”.", stage=to.label)
     end_for_pairing_move(pairing, by=by, why=why)
+
+
+def _ask_again(pairing: Pairing, by) -> None:
+    """Reopened before the introduction: a side that said no is asked again (its answer back to pending, so the
+    page shows its form and the inbox lists it). The no it gave stays in the audit log, with who recorded it."""
+    from crm.pairings.models import SHARE_FIELDS, ConsentAnswer
+
+    for consent in pairing.consents:
+        if consent.answer is not ConsentAnswer.NO:
+            continue
+        record(by, "pairing.consent_reset", pairing, member=consent.member_id, answer=consent.answer.value,
+               channel=consent.channel.value if consent.channel else None, recorded_by=consent.recorded_by_id,
+               recorded_at=consent.recorded_at.isoformat() if consent.recorded_at else None)
+        consent.answer, consent.channel, consent.recorded_by_id, consent.recorded_at = (
+            ConsentAnswer.PENDING, None, None, None)
+        for name in SHARE_FIELDS:
+            setattr(consent, name, False)
 
 
 def _set_member_status(member, status, by, close_reason=None):

@@ -15,14 +15,17 @@ from crm.auth import policy
 from crm.clock import now_utc, today
 from crm.extensions import db
 from crm.members.models import Gender, Member, MemberStatus
-from crm.members.projections import CandidateView, SharedProfile
+from crm.members.projections import CandidateView, SharedProfile, WithheldView
 from crm.pairings import services
-from crm.pairings.models import Pairing, PairingConsent, Source, Stage, StageChange
+from crm.pairings.models import ConsentAnswer, Pairing, PairingConsent, Source, Stage, StageChange
 
 CANDIDATES_SHOWN = 12
 BOARD_FIRST_PAGE = 20  # cards per column on the board; "show more" loads the next ones
 BOARD_MORE_PAGE = 50
 BOARD_MAX_START = 1_000_000  # beyond any column; a larger start is a 404, not a huge OFFSET
+#: The longest "in this stage for at least" filter: ten years, longer than any pairing has stood anywhere. The
+#: form refuses more; the query clamps to it, since a date that many days back overflows (datetime stops at year 1).
+BOARD_MAX_DAYS = 3650
 
 
 def pairing_page(pairing_id: int) -> Pairing | None:
@@ -38,13 +41,14 @@ def pairing_page(pairing_id: int) -> Pairing | None:
 class Side:
     """One member of a pairing as a viewer may see them."""
 
-    kind: str  # "own" (full case file open to the viewer), "shared" or "candidate"
+    kind: str  # "own" (full case file open to the viewer), "shared", "candidate" or "withheld" (no sharing consent)
     member: Member | None  # only for "own"
-    view: CandidateView | SharedProfile
+    view: CandidateView | SharedProfile | WithheldView
     consent: PairingConsent
     volunteer_name: str
     can_record: bool
     overdue: bool
+    asks_answer: bool = False  # the viewer may record this side's answer now (the page shows its form)
 
     @property
     def label(self) -> str:
@@ -55,14 +59,18 @@ def side(user, pairing: Pairing, member: Member) -> Side:
     consent = pairing.consent_for(member)
     if policy.sees_identity(user, member):
         kind, shown, view = "own", member, CandidateView.from_member(member)
+    elif not policy.sees_profile(user, member):  # consent to sharing withdrawn: nothing of the profile
+        kind, shown, view = "withheld", None, WithheldView(member.gender)
     elif pairing.both_consented:
         kind, shown, view = "shared", None, SharedProfile.from_member(member, consent)
     else:
         kind, shown, view = "candidate", None, CandidateView.from_member(member)
+    can_record = policy.can_record_consent(user, pairing, member)
     return Side(kind=kind, member=shown, view=view, consent=consent,
                 volunteer_name=member.owner.display_name if member.owner else "",
-                can_record=policy.can_record_consent(user, pairing, member),
-                overdue=services.consent_is_overdue(pairing, consent))
+                can_record=can_record, overdue=services.consent_is_overdue(pairing, consent),
+                asks_answer=(can_record and consent.answer is ConsentAnswer.PENDING
+                             and pairing.stage in (Stage.PROPOSED, Stage.AWAITING_CONSENT)))
 
 
 @dataclass
@@ -83,6 +91,8 @@ def card_side(user, pairing: Pairing, member: Member, genders: dict | None = Non
     district = f"{member.work_city}{member.work_district}"
     if policy.sees_identity(user, member):
         label = member.name
+    elif not policy.sees_profile(user, member):
+        label = WithheldView(member.gender).summary
     elif pairing.both_consented:
         label = f"{member.name if consent.share_full_name else member.courtesy_name} · {member.age} · {district}"
     else:
@@ -94,7 +104,7 @@ def card_side(user, pairing: Pairing, member: Member, genders: dict | None = Non
 #: The member columns a board card reads (card_side, pipeline.allowed_moves): loading whole members for 140
 #: cards cost more than the query.
 _CARD_MEMBER_COLUMNS = ("id", "name", "gender", "birth_date", "work_city", "work_district", "branch_id",
-                        "owner_id", "status")
+                        "owner_id", "status", "processing_consent", "sharing_consent")
 #: The consent columns a card reads (card_side, services.consent_is_overdue, Pairing.both_consented); the first
 #: is never NULL on a row that exists (the outer join gives NULLs for a missing side).
 _CARD_CONSENT_COLUMNS = ("member_id", "answer", "asked_at", "share_full_name")
@@ -180,6 +190,7 @@ class CardMember:
     __slots__ = _CARD_MEMBER_COLUMNS
     age = Member.age
     courtesy_name = Member.courtesy_name
+    shares_profile = Member.shares_profile
 
     def __init__(self, values):
         for name, value in zip(_CARD_MEMBER_COLUMNS, values, strict=True):
@@ -371,7 +382,8 @@ def _board_conditions(f: BoardFilters, low, high) -> list:
     if f.source:
         conditions.append(Pairing.source == f.source)
     if f.min_days:
-        conditions.append(Pairing.stage_changed_at <= now_utc() - timedelta(days=f.min_days))
+        days = min(f.min_days, BOARD_MAX_DAYS)
+        conditions.append(Pairing.stage_changed_at <= now_utc() - timedelta(days=days))
     return conditions  # closed and married pairings are left out by the shown stages (board_stages)
 
 
@@ -392,14 +404,16 @@ def member_cards(user, member_id: int) -> list[tuple[CardPairing, CardSide]]:
 
 
 def candidates(user, member: Member, age_min=None, age_max=None, district: str = "") -> list[Member]:
-    """Active, verified members of the other gender in branches ``user`` may propose to, never
-    paired with ``member``. The caller shows them only as candidate views."""
+    """Active, verified members of the other gender in branches ``user`` may propose to, who consent to
+    processing and sharing (Member.can_be_introduced), never paired with ``member``. The caller shows
+    them only as candidate views."""
     paired = select(Pairing.member_high_id).where(Pairing.member_low_id == member.id).union(
         select(Pairing.member_low_id).where(Pairing.member_high_id == member.id))
     stmt = (select(Member).where(Member.status == MemberStatus.ACTIVE, Member.gender != member.gender,
                                  Member.id != member.id, Member.id.not_in(paired),
                                  Member.realname_verified_at.is_not(None), Member.employer_verified_at.is_not(None),
-                                 Member.pledge_signed_at.is_not(None))
+                                 Member.pledge_signed_at.is_not(None), Member.processing_consent.is_(True),
+                                 Member.sharing_consent.is_(True))
             .order_by(Member.id.desc()).limit(CANDIDATES_SHOWN))
     branches = policy.proposable_branch_ids(user)
     if branches is not None:

@@ -46,6 +46,9 @@ def proposal_refusal(a, b, by) -> str | None:
     allowed = policy.proposable_branch_ids(by)
     if allowed is not None and b.branch_id not in allowed:
         return _l("This member belongs to a branch you cannot propose to.")
+    if not (a.shares_profile and b.shares_profile):
+        return _l("A member who has withdrawn consent to data processing or to sharing their profile cannot be "
+                  "proposed.")
     if not (a.can_be_introduced and b.can_be_introduced):
         return _l("Both members must be verified and active.")
     if a.gender is b.gender:
@@ -79,7 +82,8 @@ def propose_pairing(a, b, by, source: Source = Source.MANUAL, *, ask_now: bool =
 
 def record_consent(pairing: Pairing, member, answer: ConsentAnswer, channel: ConsentChannel,
                    shares: dict[str, bool], by) -> PairingConsent:
-    """Record ``member``'s answer. A no closes the pairing as declined; the second yes introduces."""
+    """Record ``member``'s answer, once: an answer already recorded (by a form opened before it was) is refused.
+    A no closes the pairing as declined; the second yes introduces."""
     if not policy.can_record_consent(by, pairing, member):
         raise Refusal(_l("You can only record the answer of a member you look after."), field="answer")
     if pairing.stage not in (Stage.PROPOSED, Stage.AWAITING_CONSENT):
@@ -88,6 +92,10 @@ def record_consent(pairing: Pairing, member, answer: ConsentAnswer, channel: Con
     if answer is ConsentAnswer.PENDING:
         raise Refusal(_l("Record yes or no."), field="answer")
     consent = pairing.consent_for(member)
+    db.session.refresh(consent, with_for_update=True)  # as stored now, and held to the commit (PostgreSQL)
+    if consent.answer is not ConsentAnswer.PENDING:  # a form opened before someone else recorded it
+        raise Refusal(_l("Someone else recorded this answer (“%(answer)s”) after you opened the page; nothing "
+                         "was changed. Reload to see it.", answer=consent.answer.label), field="answer")
     consent.answer = answer
     consent.channel = channel
     consent.recorded_by_id = by.id

@@ -51,8 +51,15 @@ def _render_detail(pairing, block=None, move_form=None, consent_form=None, note_
     return render("pairings/detail.html", block, pairing=pairing, sides=queries.sides(current_user, pairing),
                   moves=pipeline.allowed_moves(pairing, current_user), held_by=pipeline.member_block(pairing),
                   move_form=move_form or MoveForm(version=pairing.version),
-                  consent_form=consent_form or ConsentForm(), note_form=note_form,
+                  consent_forms=_consent_forms(pairing, consent_form), note_form=note_form,
                   notes=queries.pairing_notes(current_user, pairing), share_fields=SHARE_FIELDS)
+
+
+def _consent_forms(pairing, submitted=None) -> dict:
+    """One consent form per side, by member id: the submitted one (typed values, errors) for its own side only.
+    ``formdata=None``: a form built during the POST would otherwise read the other side's submission too."""
+    return {m.id: submitted if submitted is not None and submitted.member_id.data == str(m.id)
+            else ConsentForm(formdata=None) for m in pairing.members}
 
 
 @bp.route("/<int:pairing_id>")
@@ -79,6 +86,8 @@ def move(pairing_id):
     form = MoveForm()
     try:
         if not form.validate_on_submit() or form.stage() is None:
+            if (form.note.errors or form.close_reason.errors) and request.form.get("next") != "board":
+                return _render_detail(pairing, block="pipeline", move_form=form), 422  # beside the field, as typed
             raise Refusal(_("Choose where to move this introduction."), field="to")
         reason = PairingCloseReason(form.close_reason.data) if form.close_reason.data else None
         if (form.stage() is Stage.CLOSED and not confirmed() and _int(form.version.data) == pairing.version
@@ -119,8 +128,12 @@ def consent(pairing_id):
             return _render_detail(pairing, block="pipeline") if is_htmx() else _back(pairing, "#pipeline")
         except (Refusal, StaleDataError) as refusal:
             db.session.rollback()
-            form.answer.errors = [str(getattr(refusal, "message", pipeline.stale_message()))]
+            message = str(getattr(refusal, "message", pipeline.stale_message()))
             pairing = get_pairing_for(current_user, pairing_id)
+            if queries.side(current_user, pairing, member).asks_answer:
+                form.answer.errors = [message]
+            else:  # answered meanwhile, or past the answers: the page no longer shows this form
+                flash(message, "error")
     return _render_detail(pairing, block="pipeline", consent_form=form), 422
 
 

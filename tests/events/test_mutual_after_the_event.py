@@ -75,3 +75,24 @@ def test_a_mutual_choice_makes_no_introduction_for_a_paused_or_closed_case(clien
 
     assert _choose_each_other(client, login_as, csrf, s).status_code == 302
     assert _pairings_of(db, carl) == [] and ann.status is status
+
+
+@pytest.mark.parametrize("purpose", ["sharing", "processing"])
+def test_a_mutual_choice_waits_while_one_member_has_withdrawn_consent_to_sharing(client, login_as, csrf, held_event,
+                                                                                 db, app, purpose):
+    from crm.privacy.services import record_consent
+
+    s = held_event
+    ann, carl = s["people"]["ann"], s["people"]["carl"]
+    with app.test_request_context():
+        record_consent(ann, purpose, False, "phone", s["va"])
+    db.session.commit()
+    assert _choose_each_other(client, login_as, csrf, s).status_code == 302
+    assert _pairings_of(db, carl) == []
+
+    with app.test_request_context():  # she consents again: the next save introduces them
+        record_consent(ann, purpose, True, "phone", s["va"])
+    db.session.commit()
+    assert enter_choices(client, csrf, s, "carl", str(s["regs"]["ann"].badge_number)).status_code == 302
+    made = _pairings_of(db, carl)
+    assert len(made) == 1 and made[0].stage is Stage.INTRODUCED

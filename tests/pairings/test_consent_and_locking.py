@@ -5,8 +5,9 @@ from sqlalchemy.orm import Session
 
 from crm.clock import now_utc
 from crm.errors import Refusal
+from crm.extensions import db
 from crm.pairings import pipeline, services
-from crm.pairings.models import Pairing, PairingCloseReason, Stage
+from crm.pairings.models import ConsentAnswer, ConsentChannel, Pairing, PairingCloseReason, Stage
 from tests.pairings.helpers import both_yes, proposed
 
 
@@ -79,3 +80,45 @@ def test_pipeline_move_turns_a_lost_race_into_a_refusal(db, app, ctx):
     db.session.rollback()
     db.session.expire_all()
     assert db.session.get(Pairing, pairing.id).stage is Stage.DATING
+
+
+def _answer(client, csrf, pairing, member, answer, htmx=False, **shares):
+    return client.post(f"/pairings/{pairing.id}/consent", data={
+        "csrf_token": csrf(), "member_id": str(member.id), "answer": answer, "channel": "phone",
+        **{name: "y" for name in shares}}, headers={"HX-Request": "true"} if htmx else {})
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("stale_answer", ["yes", "no"])
+def test_a_consent_form_opened_before_the_answer_was_recorded_is_refused_and_changes_nothing(
+        app, client, login_as, csrf, htmx, stale_answer):
+    from tests import dbstate
+    from tests.factories import make_user
+    from tests.pairings.test_pages import switch
+
+    with app.test_request_context():
+        pairing, vol_a, vol_b, a, b = proposed()
+        supervisor = make_user("supervisor", branch=a.branch)
+    db.session.commit()
+    switch(client, login_as, vol_a)
+    assert f'name="member_id" value="{a.id}"' in client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
+    switch(client, login_as, supervisor)  # meanwhile the supervisor records A's yes, sharing the phone
+    assert _answer(client, csrf, pairing, a, "yes", share_phone=True).status_code == 302
+    switch(client, login_as, vol_a)
+    before = dbstate.contents()
+    response = _answer(client, csrf, pairing, a, stale_answer, htmx=htmx)  # the form opened before
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Someone else recorded this answer (“Yes”) after you opened the page; nothing was changed." in body
+    assert f'name="member_id" value="{a.id}"' not in body  # the answer stands; no form to answer again
+    assert dbstate.contents() == before
+    consent = db.session.get(Pairing, pairing.id).consent_for(a)
+    assert (consent.answer, consent.share_phone, consent.recorded_by_id) == (ConsentAnswer.YES, True, supervisor.id)
+
+
+def test_recording_an_answer_twice_through_the_service_is_refused(db, app, ctx):
+    pairing, vol_a, vol_b, a, b = proposed()
+    services.record_consent(pairing, a, ConsentAnswer.YES, ConsentChannel.PHONE, {"share_phone": True}, vol_a)
+    with pytest.raises(Refusal, match="Someone else recorded this answer"):
+        services.record_consent(pairing, a, ConsentAnswer.YES, ConsentChannel.WECHAT, {}, vol_a)
+    assert pairing.consent_for(a).share_phone and pairing.consent_for(a).channel is ConsentChannel.PHONE

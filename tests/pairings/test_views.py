@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from crm.clock import now_utc
@@ -157,5 +158,103 @@ def test_nonsense_input_gets_a_message_never_a_500(app, client, login_as, csrf):
     for query in ("min_days=abc", "volunteer=xyz", "source=bogus", "branch=-1"):
         assert client.get(f"/pairings/board?{query}").status_code == 200, query
     assert client.get("/followups/?show=bogus&scope=nope").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Pairing, pairing.id).stage is Stage.INTRODUCED
+
+
+def test_a_days_filter_beyond_ten_years_gets_a_message_beside_it_never_a_500(app, client, login_as):
+    pairing, vol_a, *_ = _setup(app)
+    switch(client, login_as, vol_a)
+    response = client.get("/pairings/board?min_days=800000")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="800000"' in body and "Enter a number of days from 0 to 3650." in body
+    assert client.get("/pairings/board/more?stage=introduced&min_days=800000").status_code == 200
+    assert client.get("/pairings/board?min_days=3650").status_code == 200
+
+
+def test_the_board_query_itself_cannot_overflow_on_a_huge_days_filter(app, db):
+    pairing, vol_a, *_ = _setup(app)
+    with app.test_request_context():
+        from crm.pairings import queries
+
+        columns = queries.board(vol_a, queries.BoardFilters(min_days=10**9))
+    assert all(not column.pairings for column in columns)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_move_with_a_bad_note_says_why_beside_the_note_and_keeps_it(app, client, login_as, csrf, htmx):
+    pairing, vol_a, *_ = _setup(app)
+    switch(client, login_as, vol_a)
+    response = client.post(f"/pairings/{pairing.id}/move", data={
+        "csrf_token": csrf(), "to": "dating", "version": pairing.version, "note": "见面很顺利\x0b下周再约"},
+        headers={"HX-Request": "true"} if htmx else {})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("<html" in body) is not htmx
+    error = body[body.index('id="note-error"'):]
+    assert "control characters" in error[:error.index("</p>")]
+    assert "见面很顺利\x0b下周再约</textarea>" in body
+    assert "Choose where to move this introduction." not in body
+    db.session.expire_all()
+    assert db.session.get(Pairing, pairing.id).stage is Stage.INTRODUCED
+
+
+def test_an_invalid_answer_comes_back_in_its_own_sides_form_only(app, client, login_as, csrf):
+    pairing, vol_a, vol_b, a, b = _setup(app, introduced=False)
+    supervisor = make_user("supervisor", branch=a.branch)  # records both sides: two forms on one page
+    db.session.commit()
+    switch(client, login_as, supervisor)
+    response = client.post(f"/pairings/{pairing.id}/consent", data={
+        "csrf_token": csrf(), "member_id": str(a.id), "channel": "wechat", "share_phone": "y", "share_wechat": "y"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+
+    def form_of(member):
+        start = body.index(f'name="member_id" value="{member.id}"')
+        return body[start:body.index("</form>", start)]
+
+    def checked(form, field_id):
+        tag = form[form.rindex("<input", 0, form.index(f'id="{field_id}"')):]
+        return "checked" in tag[:tag.index(">")]
+
+    mine, other = form_of(a), form_of(b)
+    assert f'id="answer-{a.id}-error"' in mine and checked(mine, f"share_phone-{a.id}")
+    assert checked(mine, f"share_wechat-{a.id}") and '<option selected value="wechat">' in mine
+    assert "error" not in other and not checked(other, f"share_phone-{b.id}")
+    assert not checked(other, f"share_wechat-{b.id}") and '<option selected value="phone">' in other
+
+
+def test_a_reopened_declined_introduction_asks_the_side_that_said_no_again(app, client, login_as, csrf):
+    from crm.audit.models import AuditEntry
+    from crm.pairings.models import ConsentAnswer
+
+    pairing, vol_a, vol_b, a, b = _setup(app, introduced=False)
+    supervisor = make_user("supervisor", branch=a.branch)
+    db.session.commit()
+    for user, member, answer in ((vol_a, a, "yes"), (vol_b, b, "no")):
+        switch(client, login_as, user)
+        client.post(f"/pairings/{pairing.id}/consent", data={"csrf_token": csrf(), "member_id": str(member.id),
+                                                             "answer": answer, "channel": "wechat"})
+    db.session.expire_all()
+    pairing = db.session.get(Pairing, pairing.id)
+    assert pairing.stage is Stage.CLOSED
+    switch(client, login_as, supervisor)
+    client.post(f"/pairings/{pairing.id}/move", data={"csrf_token": csrf(), "to": "awaiting_consent",
+                                                      "version": pairing.version, "note": "她改变了主意"})
+    db.session.expire_all()
+    pairing = db.session.get(Pairing, pairing.id)
+    assert pairing.stage is Stage.AWAITING_CONSENT
+    assert [(c.member_id, c.answer) for c in pairing.consents] == [(a.id, ConsentAnswer.YES),
+                                                                   (b.id, ConsentAnswer.PENDING)]
+    reset = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "pairing.consent_reset")).one()
+    assert reset.detail["member"] == b.id and reset.detail["answer"] == "no" and reset.detail["channel"] == "wechat"
+    assert reset.detail["recorded_by"] == vol_b.id
+    switch(client, login_as, vol_b)
+    page = client.get(f"/pairings/{pairing.id}").get_data(as_text=True)
+    assert f'name="member_id" value="{b.id}"' in page and f'name="member_id" value="{a.id}"' not in page
+    assert f"/pairings/{pairing.id}" in client.get("/pairings/inbox").get_data(as_text=True)
+    client.post(f"/pairings/{pairing.id}/consent", data={"csrf_token": csrf(), "member_id": str(b.id),
+                                                         "answer": "yes", "channel": "phone"})
     db.session.expire_all()
     assert db.session.get(Pairing, pairing.id).stage is Stage.INTRODUCED
