@@ -7,10 +7,8 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from crm import create_app
-from crm.config import Config
 from crm.extensions import db
-from tests.load.harness import scratch_database
+from tests.integrity.migration_app import migration_app
 
 
 def _counts() -> dict[str, int]:
@@ -38,35 +36,24 @@ def _seed(app, members):
 
 @pytest.mark.slow
 def test_down_to_base_and_up_to_head_on_populated_data(tmp_path):
-    with scratch_database(tmp_path) as url:
-        class MigrationConfig(Config):
-            SQLALCHEMY_DATABASE_URI = url
-            SECRET_KEY = "migration-test"
-            ARGON2_TIME_COST, ARGON2_MEMORY_COST = 1, 8 * 1024
-
-        app = create_app(MigrationConfig)
-        with app.app_context():
-            try:
-                upgrade()
-                _seed(app, 80)
-                head, counts = _current(), _counts()
-                assert counts["members"] == 80 and counts["notes"] > 0
-                steps = 0
-                while _current() != "base":
-                    step = f"downgrade from {_current()}"
-                    db.session.remove()
-                    downgrade(revision="-1")
-                    after = _counts()
-                    _same_where_kept(counts, after, step)
-                    counts, steps = after, steps + 1
-                assert counts == {} and steps > 3
-                while _current() != head:
-                    upgrade(revision="+1")
-                    after = _counts()
-                    _same_where_kept(counts, after, f"upgrade to {_current()}")
-                    counts = after
-                _seed(app, 20)
-                assert _counts()["members"] == 20
-            finally:
-                db.session.remove()
-                db.engine.dispose()
+    with migration_app(tmp_path) as app:
+        upgrade()
+        _seed(app, 80)
+        head, counts = _current(), _counts()
+        assert counts["members"] == 80 and counts["notes"] > 0
+        steps = 0
+        while _current() != "base":
+            step = f"downgrade from {_current()}"
+            db.session.remove()
+            downgrade(revision="-1")
+            after = _counts()
+            _same_where_kept(counts, after, step)
+            counts, steps = after, steps + 1
+        assert counts == {} and steps > 3
+        while _current() != head:
+            upgrade(revision="+1")
+            after = _counts()
+            _same_where_kept(counts, after, f"upgrade to {_current()}")
+            counts = after
+        _seed(app, 20)
+        assert _counts()["members"] == 20
