@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
 from crm.auth import policy
-from crm.clock import now_utc
+from crm.clock import local_date, now_utc
 from crm.errors import Refusal
 from crm.events.models import (
     HOLDS_PLACE,
@@ -122,12 +122,22 @@ def _hosts(by, host_branches):
     return sorted(hosts.values(), key=lambda b: b.id)
 
 
+def edit_refusal(event: Event):
+    """Why ``event`` can no longer be edited, or None."""
+    if event.is_over:
+        return _l("A held or cancelled event can no longer be changed.")
+    return None
+
+
 def update_event(event: Event, by, data: dict, host_branches=None) -> Event:
     """Change an event. A lower capacity or quota never drops anyone already holding a place;
     a higher one promotes from the waiting list at once."""
     if not policy.can_manage_event(by, event):
         raise Refusal(_l("You may not change this event."), field="title")
     event = lock_event(event.id)
+    refusal = edit_refusal(event)
+    if refusal:
+        raise Refusal(refusal, field="title")
     _check_event_fields(data)
     held = held_places(event.id)
     if data["capacity"] < sum(held.values()):
@@ -215,10 +225,14 @@ def eligibility_refusal(event: Event, member: Member):
 
 
 def signup_refusal(event: Event, at: datetime):
+    """Why nobody can sign up for ``event`` at ``at``, or None. Sign-up closes at the deadline, and
+    at the start when the event has none."""
     if event.status is not EventStatus.OPEN:
         return _l("This event is not open for sign-up.")
     if event.signup_deadline and at > event.signup_deadline:
         return _l("The sign-up deadline has passed.")
+    if at >= event.starts_at:
+        return _l("The event has started: sign-up is closed.")
     return None
 
 
@@ -273,7 +287,7 @@ def _cancel(registration: EventRegistration, by) -> list[EventRegistration]:
     db.session.refresh(registration)
     if registration.status not in (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED):
         raise Refusal(_l("This sign-up can no longer be cancelled."), field="member_id")
-    if event.status in (EventStatus.HELD, EventStatus.CANCELLED):
+    if event.is_over:
         raise Refusal(_l("This event is over; its sign-ups can no longer change."), field="member_id")
     old = registration.status
     registration.status = RegistrationStatus.CANCELLED
@@ -361,13 +375,25 @@ def _promote(event: Event, by) -> list[EventRegistration]:
 
 # --- Door ----------------------------------------------------------------------------------------
 
+def check_in_refusal(event: Event, at: datetime):
+    """Why nobody can be checked in at ``event`` at ``at``, or None: check-in is open on the event's
+    day(s) in local time, from the start of its first day to the end of its last, once it is open
+    (a held event still takes a late arrival that day)."""
+    if event.status not in (EventStatus.OPEN, EventStatus.CLOSED, EventStatus.HELD):
+        return _l("Check-in is open only on the day of an open or closed event.")
+    if not local_date(event.starts_at) <= local_date(at) <= local_date(event.ends_at):
+        return _l("Check-in is open only on the day of an open or closed event.")
+    return None
+
+
 def check_in(registration: EventRegistration, by) -> bool:
     """Mark attended. Idempotent: a second tap (by anyone, at the same moment) changes nothing.
     Returns True when this call checked the member in."""
     if not policy.can_run_event(by, registration.event):
         raise Refusal(_l("You may not check people in at this event."), field="registration")
-    if registration.event.status not in (EventStatus.OPEN, EventStatus.CLOSED, EventStatus.HELD):
-        raise Refusal(_l("Check-in is open only on the day of an open or closed event."), field="registration")
+    refusal = check_in_refusal(registration.event, now_utc())
+    if refusal:
+        raise Refusal(refusal, field="registration")
     # One conditional UPDATE: of two volunteers tapping at once, one changes the row, the other none.
     result = db.session.execute(
         update(EventRegistration)

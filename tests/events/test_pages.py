@@ -1,14 +1,16 @@
 """Event pages: sign-up and door through the client, mutual choices into introductions (once),
 one-sided choices invisible to the other side, bad input never a 500 and never written, PDFs."""
 
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from crm.clock import now_utc
 from crm.events import services
 from crm.events.models import Event, EventChoice, EventRegistration, RegistrationStatus
 from crm.pairings.models import ConsentAnswer, ConsentChannel, Pairing, Source, Stage
-from tests.events.helpers import enter_choices, make_event
+from tests.events.helpers import at_the_door, enter_choices, make_event
 from tests.factories import make_member, make_user
 
 
@@ -105,7 +107,8 @@ def test_same_gender_or_own_number_refused(client, login_as, csrf, held_event, d
 
 def test_register_and_door_check_in_without_js_and_with_htmx(client, login_as, csrf, db):
     volunteer = make_user("volunteer")
-    event = make_event(volunteer.branch)
+    event = make_event(volunteer.branch, starts_at=now_utc() + timedelta(minutes=5),
+                       ends_at=now_utc() + timedelta(hours=3))  # signed up now, checked in ten minutes in
     member = make_member(owner=volunteer, name="孙悦")
     db.session.commit()
     login_as(volunteer)
@@ -114,15 +117,16 @@ def test_register_and_door_check_in_without_js_and_with_htmx(client, login_as, c
     response = client.post(f"/events/{event.id}/register", data={"csrf_token": csrf(), "member_id": member.id})
     assert response.status_code == 302
     reg = db.session.scalars(select(EventRegistration)).one()
-    door = client.get(f"/events/{event.id}/door?q=sy").get_data(as_text=True)
-    assert "孙悦" in door and "Arrived" in door
-    assert client.get(f"/events/{event.id}/door?q={reg.badge_number}").status_code == 200
-    response = client.post(f"/events/{event.id}/door/check-in", data={"csrf_token": csrf(), "registration_id": reg.id,
-                                                             "q": "sy"})
-    assert response.status_code == 302
-    again = client.post(f"/events/{event.id}/door/check-in",
-                        data={"csrf_token": csrf(), "registration_id": reg.id, "q": "sy"},
-                        headers={"HX-Request": "true"})
+    with at_the_door(event):
+        door = client.get(f"/events/{event.id}/door?q=sy").get_data(as_text=True)
+        assert "孙悦" in door and "Arrived" in door
+        assert client.get(f"/events/{event.id}/door?q={reg.badge_number}").status_code == 200
+        response = client.post(f"/events/{event.id}/door/check-in",
+                               data={"csrf_token": csrf(), "registration_id": reg.id, "q": "sy"})
+        assert response.status_code == 302
+        again = client.post(f"/events/{event.id}/door/check-in",
+                            data={"csrf_token": csrf(), "registration_id": reg.id, "q": "sy"},
+                            headers={"HX-Request": "true"})
     assert again.status_code == 200 and "already checked in" in again.get_data(as_text=True)
     assert "<html" not in again.get_data(as_text=True)
     db.session.expire_all()
@@ -206,13 +210,44 @@ def test_badges_show_number_and_given_name_only(client, login_as, db):
 
 def test_door_search_is_a_fixed_number_of_statements(client, login_as, db, count_queries):
     supervisor = make_user("supervisor")
-    event = make_event(supervisor.branch, capacity=50)
+    event = make_event(supervisor.branch, capacity=50, starts_at=now_utc() + timedelta(minutes=5),
+                       ends_at=now_utc() + timedelta(hours=3))
     for i in range(12):
         services.register(event, make_member(branch=supervisor.branch, name=f"张{'伟娜丽强敏静磊洋艳勇晓雨'[i]}"),
                           supervisor)
     db.session.commit()
     login_as(supervisor)
-    with count_queries() as counted:
+    with at_the_door(event), count_queries() as counted:
         response = client.get(f"/events/{event.id}/door?q=zh")
     assert response.status_code == 200 and response.get_data(as_text=True).count("door-tap") == 12
     assert len(counted) < 15, counted
+
+
+def test_a_held_event_offers_no_edit_and_an_edit_is_refused_beside_the_title(client, login_as, csrf, held_event, db):
+    event = held_event["event"]
+    login_as(held_event["supervisor"])
+    edit_url = f"/events/{event.id}/edit"
+    assert f'href="{edit_url}"' not in client.get(f"/events/{event.id}").get_data(as_text=True)
+    response = client.get(edit_url)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/events/{event.id}")
+    assert "can no longer be changed" in client.get(response.headers["Location"]).get_data(as_text=True)
+    local = lambda dt: (dt + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")  # noqa: E731 - Beijing
+    response = client.post(edit_url, data={
+        "csrf_token": csrf(), "version": str(event.version), "title": "改过的标题", "place": event.place,
+        "starts_at": local(event.starts_at), "ends_at": local(event.ends_at), "capacity": "50"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "can no longer be changed" in page and "改过的标题" in page
+    db.session.expire_all()
+    assert (db.session.get(Event, event.id).title, db.session.get(Event, event.id).capacity) == ("七夕联谊会", 10)
+
+
+def test_the_door_before_the_day_says_so_and_offers_no_tap(client, login_as, db):
+    supervisor = make_user("supervisor")
+    event = make_event(supervisor.branch)  # in a week
+    reg = services.register(event, make_member(branch=supervisor.branch, name="孙悦"), supervisor)
+    db.session.commit()
+    login_as(supervisor)
+    response = client.get(f"/events/{event.id}/door?q={reg.badge_number}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "孙悦" in page
+    assert "only on the day" in page and "door-tap" not in page

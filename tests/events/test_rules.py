@@ -4,12 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from crm.clock import now_utc
+from crm.clock import as_of, now_utc
 from crm.errors import Refusal
 from crm.events import services
 from crm.events.models import EventStatus, RegistrationStatus
 from crm.members.models import Gender, MemberStatus
-from tests.events.helpers import make_event
+from tests.events.helpers import before_start, make_event
 from tests.factories import make_member, make_user
 
 M, F = Gender.MALE, Gender.FEMALE
@@ -136,7 +136,8 @@ def test_mark_held_turns_the_absent_into_no_shows(db):
     supervisor = make_user("supervisor")
     event = make_event(supervisor.branch, starts_at=now_utc() - timedelta(hours=2), ends_at=now_utc())
     a, b = make_member(owner=None, branch=supervisor.branch), make_member(branch=supervisor.branch)
-    ra, rb = services.register(event, a, supervisor), services.register(event, b, supervisor)
+    with before_start(event):
+        ra, rb = services.register(event, a, supervisor), services.register(event, b, supervisor)
     assert services.check_in(ra, supervisor) is True
     assert services.check_in(ra, supervisor) is False  # idempotent
     assert services.mark_held(event, supervisor) == 1
@@ -149,3 +150,48 @@ def test_mark_held_refused_before_the_start(db):
     event = make_event(supervisor.branch)
     with pytest.raises(Refusal, match="not started"):
         services.mark_held(event, supervisor)
+
+
+@pytest.mark.parametrize("status", [EventStatus.HELD, EventStatus.CANCELLED])
+def test_a_held_or_cancelled_event_cannot_be_edited_and_its_waiting_list_stays(db, status):
+    supervisor = make_user("supervisor")
+    event = make_event(supervisor.branch, capacity=1)
+    first, second = make_member(branch=supervisor.branch), make_member(branch=supervisor.branch)
+    registered, waiting = services.register(event, first, supervisor), services.register(event, second, supervisor)
+    event.status = status
+    db.session.flush()
+    data = {k: getattr(event, k) for k in services.EDITABLE}
+    with pytest.raises(Refusal, match="can no longer be changed") as refused:
+        services.update_event(event, supervisor, {**data, "capacity": 5, "title": "改了"})
+    assert refused.value.field == "title"
+    assert (event.capacity, event.title) == (1, data["title"])
+    assert (registered.status, waiting.status) == (R, W)
+
+
+def test_without_a_deadline_sign_up_closes_when_the_event_starts(db):
+    volunteer = make_user("volunteer")
+    event = make_event(volunteer.branch, starts_at=now_utc() - timedelta(minutes=1),
+                       ends_at=now_utc() + timedelta(hours=2))
+    with pytest.raises(Refusal, match="has started") as refused:
+        services.register(event, make_member(owner=volunteer), volunteer)
+    assert refused.value.field == "member_id"
+    assert event.registrations == []
+    assert services.signup_refusal(event, event.starts_at - timedelta(seconds=1)) is None
+    with before_start(event):
+        assert services.register(event, make_member(owner=volunteer), volunteer).status is R
+
+
+def test_check_in_is_open_on_the_events_day_in_local_time_only(db):
+    supervisor = make_user("supervisor")
+    start = (now_utc() + timedelta(days=30)).replace(hour=6, minute=0, second=0, microsecond=0)  # 14:00 Beijing
+    event = make_event(supervisor.branch, starts_at=start, ends_at=start + timedelta(hours=3))
+    reg = services.register(event, make_member(branch=supervisor.branch), supervisor)
+    with pytest.raises(Refusal, match="only on the day") as refused:
+        services.check_in(reg, supervisor)  # weeks before
+    assert refused.value.field == "registration" and reg.status is R
+    with as_of(start + timedelta(hours=10)), pytest.raises(Refusal):  # 00:00 Beijing the next day (UTC: same day)
+        services.check_in(reg, supervisor)
+    assert reg.status is R
+    with as_of(start - timedelta(hours=7)):  # 23:00 UTC the day before, 07:00 Beijing on the day
+        assert services.check_in(reg, supervisor) is True
+    assert reg.status is RegistrationStatus.ATTENDED
