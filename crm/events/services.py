@@ -215,6 +215,8 @@ def eligibility_refusal(event: Event, member: Member):
         return _l("Only active members can sign up for an event.")
     if not member.is_verified:
         return _l("Only verified members (real name, employer and pledge) can sign up for an event.")
+    if not member.processing_consent:
+        return _l("This member has withdrawn consent to data processing: they cannot sign up for an event.")
     if event.occupation_category and member.occupation_category != event.occupation_category:
         return _l("This event is for another occupation group.")
     age = age_on(member, event.starts_at.date())
@@ -281,8 +283,9 @@ def cancel_registration(registration: EventRegistration, by) -> list[EventRegist
     return _cancel(registration, by)
 
 
-def _cancel(registration: EventRegistration, by) -> list[EventRegistration]:
-    """THE cancellation path of both channels (``by`` None: the member on the public page)."""
+def _cancel(registration: EventRegistration, by, reason: str | None = None) -> list[EventRegistration]:
+    """THE cancellation path of both channels (``by`` None: the member on the public page), and of a
+    cancellation for a ``reason`` (the member's erasure, possibly by the retention job: ``by`` None too)."""
     event = lock_event(registration.event_id)
     db.session.refresh(registration)
     if registration.status not in (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED):
@@ -293,23 +296,41 @@ def _cancel(registration: EventRegistration, by) -> list[EventRegistration]:
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now_utc()
     db.session.flush()
-    channel = RegistrationChannel.VOLUNTEER if by is not None else RegistrationChannel.SELF
+    how = ({"reason": reason} if reason else
+           {"channel": (RegistrationChannel.VOLUNTEER if by is not None else RegistrationChannel.SELF).value})
     record(by, "event.cancel_registration", registration, event=event.id, member=registration.member_id,
-           old=old.value, channel=channel.value)
+           old=old.value, **how)
     return _promote(event, by)
+
+
+def withdraw_from_events(member: Member, by) -> list[EventRegistration]:
+    """Cancel ``member``'s open sign-ups (registered or waiting) for every event not yet held or cancelled,
+    each through the one cancellation path, so that a freed place goes to the waiting list. For a member
+    who leaves for good (erasure). Returns the cancelled registrations."""
+    open_regs = db.session.scalars(
+        select(EventRegistration).join(EventRegistration.event)
+        .where(EventRegistration.member_id == member.id,
+               EventRegistration.status.in_([RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]),
+               Event.status.not_in([EventStatus.HELD, EventStatus.CANCELLED]))
+        .order_by(EventRegistration.event_id)).all()
+    for registration in open_regs:
+        _cancel(registration, by, reason="erasure")
+    return open_regs
 
 
 # --- Members signing themselves up (the public event page) ----------------------------------------
 
 def find_self(phone: str, id_last4: str) -> Member | None:
-    """The one active, verified member with this mobile number and these last 4 ID characters, or None
-    (also when nothing, or more than one member, matches: the caller never says which)."""
+    """The one active, verified member with this mobile number and these last 4 ID characters who consents
+    to data processing, or None (also when nothing, or more than one member, matches: the caller never says
+    which)."""
     phone, id_last4 = (phone or "").strip(), (id_last4 or "").strip().upper()
     if len(phone) != 11 or not phone.isascii() or not phone.isdigit() or len(id_last4) != 4:
         return None
     found = db.session.scalars(select(Member).where(
         Member.phone_last4 == phone[-4:], Member.phone == phone, Member.id_last4 == id_last4,
-        Member.status == MemberStatus.ACTIVE, Member.erased_at.is_(None)).limit(2)).all()
+        Member.status == MemberStatus.ACTIVE, Member.erased_at.is_(None),
+        Member.processing_consent.is_(True)).limit(2)).all()
     if len(found) != 1 or not found[0].is_verified:
         return None
     return found[0]
@@ -353,16 +374,19 @@ def waiting_place(registration: EventRegistration) -> int | None:
 
 
 def _promote(event: Event, by) -> list[EventRegistration]:
-    """Give free places to the waiting list in order; someone whose gender is at its quota is
-    passed over (keeping their turn) for the next one who fits. Caller holds the event lock."""
+    """Give free places to the waiting list in order; someone whose gender is at its quota, or who could
+    not sign up now (``eligibility_refusal``: paused, closed, consent withdrawn...), is passed over
+    (keeping their turn) for the next one who fits. Caller holds the event lock."""
     promoted = []
     waiting = db.session.scalars(
-        select(EventRegistration).join(EventRegistration.member)
+        select(EventRegistration).join(EventRegistration.member).options(contains_eager(EventRegistration.member))
         .where(EventRegistration.event_id == event.id,
                EventRegistration.status == RegistrationStatus.WAITLISTED)
         .order_by(EventRegistration.waitlist_position, EventRegistration.id)).all()
     held = held_places(event.id)
     for registration in waiting:
+        if eligibility_refusal(event, registration.member):
+            continue
         gender = registration.member.gender
         if place_for(event.capacity, event.max_gender_percent, held, gender) is RegistrationStatus.REGISTERED:
             registration.status = RegistrationStatus.REGISTERED

@@ -195,3 +195,33 @@ def test_check_in_is_open_on_the_events_day_in_local_time_only(db):
     with as_of(start - timedelta(hours=7)):  # 23:00 UTC the day before, 07:00 Beijing on the day
         assert services.check_in(reg, supervisor) is True
     assert reg.status is RegistrationStatus.ATTENDED
+
+
+@pytest.mark.parametrize("change", [{"status": MemberStatus.PAUSED}, {"status": MemberStatus.CLOSED},
+                                    {"processing_consent": False}])
+def test_a_freed_place_passes_over_a_waiting_member_who_could_not_sign_up_now(db, change):
+    volunteer = make_user("volunteer")
+    event = make_event(volunteer.branch, capacity=1)
+    first, gone, third = (make_member(owner=volunteer) for _ in range(3))
+    regs = [services.register(event, m, volunteer) for m in (first, gone, third)]
+    for key, value in change.items():
+        setattr(gone, key, value)
+    db.session.flush()
+    assert [r.member_id for r in services.cancel_registration(regs[0], volunteer)] == [third.id]
+    assert (regs[1].status, regs[2].status) == (W, R)  # the ineligible one keeps their turn, should they return
+
+
+def test_a_member_who_withdrew_consent_to_data_processing_cannot_sign_up(db):
+    from crm.privacy.services import record_consent
+    from crm.privacy.texts import Channel, Purpose
+
+    volunteer = make_user("volunteer")
+    event = make_event(volunteer.branch)
+    member = make_member(owner=volunteer)
+    assert services.find_self(member.phone, member.id_last4) is member
+    record_consent(member, Purpose.PROCESSING, False, Channel.PHONE, volunteer)
+    db.session.flush()
+    with pytest.raises(Refusal, match="withdrawn consent to data processing") as refused:
+        services.register(event, member, volunteer)
+    assert refused.value.field == "member_id" and event.registrations == []
+    assert services.find_self(member.phone, member.id_last4) is None  # the public page: "not found", as for others
