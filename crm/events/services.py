@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.audit.services import record
 from crm.auth import policy
 from crm.clock import local_date, now_utc
+from crm.database import as_id
 from crm.errors import Refusal
 from crm.events.models import (
     HOLDS_PLACE,
@@ -101,6 +102,9 @@ def _check_event_fields(data: dict) -> None:
         raise Refusal(_l("The sign-up deadline must be before the event starts."), field="signup_deadline")
     if data.get("age_min") and data.get("age_max") and data["age_min"] > data["age_max"]:
         raise Refusal(_l("The lowest age must not be above the highest."), field="age_max")
+    if gender_limit(data["capacity"], data.get("max_gender_percent")) < 1:  # 50% of 1 place: 0 for each gender
+        raise Refusal(_l("With so few places this quota leaves none for either gender: raise the capacity "
+                         "or leave the quota empty."), field="max_gender_percent")
 
 
 def create_event(by, data: dict, host_branches) -> Event:
@@ -109,16 +113,17 @@ def create_event(by, data: dict, host_branches) -> Event:
     _check_event_fields(data)
     event = Event(branch_id=by.branch_id, created_by_id=by.id, status=EventStatus.PLANNED,
                   **{k: data.get(k) for k in EDITABLE})
-    event.hosts = _hosts(by, host_branches)
+    event.hosts = _hosts(by.branch, host_branches)
     db.session.add(event)
     db.session.flush()
     record(by, "event.create", event, title=event.title, capacity=event.capacity)
     return event
 
 
-def _hosts(by, host_branches):
+def _hosts(organiser, host_branches):
+    """The organising branch and the co-hosts chosen (whoever makes or edits the event)."""
     hosts = {b.id: b for b in host_branches}
-    hosts.setdefault(by.branch.id, by.branch)
+    hosts.setdefault(organiser.id, organiser)
     return sorted(hosts.values(), key=lambda b: b.id)
 
 
@@ -151,7 +156,7 @@ def update_event(event: Event, by, data: dict, host_branches=None) -> Event:
     for k in EDITABLE:
         setattr(event, k, data.get(k))
     if host_branches is not None:
-        event.hosts = _hosts(by, list(host_branches) + [event.branch])
+        event.hosts = _hosts(event.branch, host_branches)
     db.session.flush()
     record(by, "event.edit", event, changed=sorted(changed))
     _promote(event, by)
@@ -447,7 +452,7 @@ def door_search(event: Event, q: str, limit: int = 30) -> list[EventRegistration
             .where(EventRegistration.event_id == event.id,
                    EventRegistration.status.in_(HOLDS_PLACE + (RegistrationStatus.WAITLISTED,))))
     if q:
-        if q.isdigit():
+        if q.isascii() and q.isdigit():  # "²" passes isdigit() but is no number int() reads
             condition = EventRegistration.badge_number == int(q) if len(q) <= 6 else Member.id == -1
         elif q.isascii():
             key = "".join(ch for ch in q.lower() if ch.isalpha())
@@ -523,7 +528,7 @@ def _claim_choices_version(reg: EventRegistration, version) -> None:
     stmt = update(EventRegistration).where(EventRegistration.id == reg.id).values(
         choices_version=EventRegistration.choices_version + 1).execution_options(synchronize_session=False)
     if version is not None:
-        expected = int(version) if str(version).isdigit() and len(str(version)) < 10 else -1
+        expected = as_id(version) or -1  # a version is a positive number; anything else matches no row
         stmt = stmt.where(EventRegistration.choices_version == expected)
     if db.session.execute(stmt).rowcount != 1:
         raise StaleDataError(f"choices of registration {reg.id} were saved meanwhile")

@@ -64,20 +64,21 @@ def index():
     return render("events/index.html", events=events)
 
 
-def _host_choices(form):
+def _host_choices(form, organiser_id):
+    """Every branch but the organiser's (which always hosts) may be chosen as a co-host."""
     branches = db.session.scalars(select(Branch).order_by(Branch.name)).all()
-    form.hosts.choices = [SelectChoice(str(b.id), b.name) for b in branches if b.id != current_user.branch_id]
+    form.hosts.choices = [SelectChoice(str(b.id), b.name) for b in branches if b.id != organiser_id]
     return {b.id: b for b in branches}
 
 
 def _chosen_hosts(form, branches):
-    return [branches[int(i)] for i in form.hosts.data or [] if i.isdigit() and int(i) in branches]
+    return [branches[as_id(i)] for i in form.hosts.data or [] if as_id(i) in branches]
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = EventForm()
-    branches = _host_choices(form)
+    branches = _host_choices(form, current_user.branch_id)
     if form.validate_on_submit():
         try:
             event = services.create_event(current_user, form.data_for_service(), _chosen_hosts(form, branches))
@@ -101,7 +102,7 @@ def edit(event_id):
         flash(str(refusal), "warning")
         return redirect(url_for("events.detail", event_id=event.id))
     form = EventForm() if request.method == "POST" else EventForm.for_event(event)
-    branches = _host_choices(form)
+    branches = _host_choices(form, event.branch_id)
     if form.validate_on_submit():
         try:
             if form.version.data != str(event.version):

@@ -1,6 +1,7 @@
 """Event pages: sign-up and door through the client, mutual choices into introductions (once),
 one-sided choices invisible to the other side, bad input never a 500 and never written, PDFs."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -251,3 +252,61 @@ def test_the_door_before_the_day_says_so_and_offers_no_tap(client, login_as, db)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "孙悦" in page
     assert "only on the day" in page and "door-tap" not in page
+
+
+def test_an_admin_editing_another_branchs_event_can_keep_their_own_branch_as_co_host(client, login_as, csrf, db):
+    supervisor = make_user("supervisor")
+    admin = login_as("admin")
+    event = make_event(supervisor.branch)
+    event.hosts = [supervisor.branch, admin.branch]
+    db.session.commit()
+    page = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{admin.branch_id}">' in page
+    assert not re.search(f'<option[^>]* value="{supervisor.branch_id}"', page)  # the organiser hosts: no choice
+    local = lambda dt: (dt + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")  # noqa: E731 - Beijing
+    data = {"csrf_token": csrf(), "version": str(event.version), "title": event.title, "place": event.place,
+            "starts_at": local(event.starts_at), "ends_at": local(event.ends_at), "capacity": "10"}
+    assert client.post(f"/events/{event.id}/edit", data={**data, "hosts": ["²"]}).status_code == 422
+    assert client.post(f"/events/{event.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).host_ids == {supervisor.branch_id}  # only the hosts chosen (none)
+
+
+@pytest.mark.parametrize("q", ["²", "①", "١٢", "12345678901"])
+def test_the_door_search_reads_only_ascii_digits_as_a_badge_number(client, login_as, db, q):
+    supervisor = login_as("supervisor")
+    event = make_event(supervisor.branch)
+    services.register(event, make_member(branch=supervisor.branch, name="孙悦"), supervisor)
+    db.session.commit()
+    response = client.get(f"/events/{event.id}/door", query_string={"q": q})
+    assert response.status_code == 200 and "孙悦" not in response.get_data(as_text=True)
+
+
+def test_a_choices_save_with_a_version_that_is_no_number_is_refused_as_stale(client, login_as, csrf, held_event, db):
+    login_as(held_event["supervisor"])
+    reg, other = held_event["regs"]["ann"], held_event["regs"]["carl"]
+    for version in ("²", "0", "-1", "99999999999"):
+        response = client.post(f"/events/{held_event['event'].id}/choices/{reg.id}",
+                               data={"csrf_token": csrf(), "badges": str(other.badge_number), "version": version})
+        assert response.status_code == 409, version
+    assert _count(db, EventChoice) == 0
+
+
+@pytest.mark.parametrize("change, field, message", [
+    ({"starts_at": "0001-01-01T00:00"}, "starts_at", "Enter a date in the years"),
+    ({"ends_at": "9999-12-31T23:59"}, "ends_at", "Enter a date in the years"),
+    ({"signup_deadline": "0001-01-01T00:00"}, "signup_deadline", "Enter a date in the years"),
+    ({"capacity": "1", "max_gender_percent": "50"}, "max_gender_percent", "leaves none for either gender"),
+])
+def test_event_dates_out_of_range_and_a_quota_leaving_no_place_are_refused_beside_the_field(
+        client, login_as, csrf, db, change, field, message):
+    login_as("supervisor")
+    data = {"title": "滑雪联谊", "starts_at": "2027-01-05T09:00", "ends_at": "2027-01-05T17:00", "place": "崇礼",
+            "capacity": "40", "max_gender_percent": "60", "csrf_token": csrf(), **change}
+    response = client.post("/events/new", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = re.search(f'<p class="error" id="{field}-error">([^<]*)</p>', page)
+    assert error and message in error.group(1)
+    assert all(f'value="{v}"' in page for k, v in change.items() if k != "max_gender_percent")  # kept as typed
+    assert _count(db, Event) == 0

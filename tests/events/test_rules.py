@@ -225,3 +225,15 @@ def test_a_member_who_withdrew_consent_to_data_processing_cannot_sign_up(db):
         services.register(event, member, volunteer)
     assert refused.value.field == "member_id" and event.registrations == []
     assert services.find_self(member.phone, member.id_last4) is None  # the public page: "not found", as for others
+
+
+def test_an_edit_keeps_the_organising_branch_and_only_the_hosts_chosen(db):
+    from tests.factories import make_branch
+
+    supervisor, admin, partner = make_user("supervisor"), make_user("admin"), make_branch()
+    event = make_event(supervisor.branch)
+    data = {k: getattr(event, k) for k in services.EDITABLE}
+    services.update_event(event, admin, data, [partner])
+    assert event.host_ids == {supervisor.branch_id, partner.id}  # not the admin's own branch
+    services.update_event(event, admin, data, [])
+    assert event.host_ids == {supervisor.branch_id}
