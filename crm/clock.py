@@ -16,6 +16,17 @@ def today() -> date:
     return now_utc().date()
 
 
+def local_date(moment: datetime) -> date:
+    """The calendar day of ``moment`` (naive UTC) where the unions are: the app's time zone
+    (BABEL_DEFAULT_TIMEZONE, the zone every page shows times in)."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return moment.replace(tzinfo=UTC).astimezone(zone).date()
+
+
 @contextmanager
 def as_of(moment: datetime) -> Iterator[None]:
     """Run the block as if it were ``moment`` (naive UTC), so that what the real services write (history,

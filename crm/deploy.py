@@ -69,14 +69,14 @@ def _sqlite_file(uri: str) -> Path | None:
 def _workers() -> int:
     for name in ("WEB_CONCURRENCY", "GUNICORN_WORKERS"):
         value = os.environ.get(name, "").strip()
-        if value.isdigit():
+        if value.isascii() and value.isdigit():
             return int(value)
     args = shlex.split(os.environ.get("GUNICORN_CMD_ARGS", ""))
     for i, arg in enumerate(args):
         match = re.fullmatch(r"(?:-w|--workers)(?:=?(\d+))?", arg)
         if match:
             value = match.group(1) or (args[i + 1] if i + 1 < len(args) else "")
-            if value.isdigit():
+            if value.isascii() and value.isdigit():
                 return int(value)
     return GUNICORN_DEFAULT_WORKERS
 

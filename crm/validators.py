@@ -34,17 +34,16 @@ def within_a_year(form, field):
         raise ValidationError(_l("Choose a date within the next twelve months."))
 
 
+def is_person_name(value: str) -> bool:
+    """Chinese or Latin letters, with the middle dot and spaces used in transliterated names, and at
+    least one letter ("·" or "-" alone is not a name). THE name rule: forms and the roster import."""
+    marks = "·• -'"
+    return (all(ch in marks or unicodedata.category(ch).startswith("L") for ch in value)
+            and any(ch not in marks for ch in value))
+
+
 def person_name(form, field):
-    """Chinese or Latin letters, with the middle dot and spaces used in transliterated names."""
-    value = field.data or ""
-    letters = 0
-    for ch in value:
-        if ch in "·• -'":
-            continue
-        if not unicodedata.category(ch).startswith("L"):
-            raise ValidationError(_l("A name may contain only letters, spaces and the middle dot (·)."))
-        letters += 1
-    if value and not letters:  # "·" or "-" alone is not a name
+    if field.data and not is_person_name(field.data):
         raise ValidationError(_l("A name may contain only letters, spaces and the middle dot (·)."))
 
 

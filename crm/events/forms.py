@@ -17,12 +17,24 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from crm.clock import today
 from crm.events.models import EventStatus
 from crm.members import vocab
 from crm.members.forms import STRIP, TEXT, WIDTH
 from crm.validators import mainland_mobile
 
 FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+YEARS_BACK, YEARS_AHEAD = 2, 5  # an event's dates lie within these many years of today
+
+
+def within_years(form, field):
+    """A date of this or the next few years (an event recorded late may be up to YEARS_BACK old). Beyond
+    that it is a typing slip; and a year like 0001 cannot even be converted to UTC."""
+    if field.data is None:
+        return
+    first, last = today().year - YEARS_BACK, today().year + YEARS_AHEAD
+    if not first <= field.data.year <= last:
+        raise ValidationError(_l("Enter a date in the years %(first)s to %(last)s.", first=first, last=last))
 
 
 def _occupations():
@@ -34,20 +46,20 @@ class EventForm(FlaskForm):
     version = HiddenField()  # optimistic locking: the version the form was opened on (edit only)
     title = StringField(_l("Title"), filters=STRIP, validators=[DataRequired(), Length(max=120), *TEXT])
     description = TextAreaField(_l("Description"), filters=STRIP, validators=[Optional(), Length(max=4000), *TEXT])
-    starts_at = DateTimeLocalField(_l("Starts"), format=FORMAT, validators=[InputRequired()])
-    ends_at = DateTimeLocalField(_l("Ends"), format=FORMAT, validators=[InputRequired()])
+    starts_at = DateTimeLocalField(_l("Starts"), format=FORMAT, validators=[InputRequired(), within_years])
+    ends_at = DateTimeLocalField(_l("Ends"), format=FORMAT, validators=[InputRequired(), within_years])
     place = StringField(_l("Place"), filters=STRIP, validators=[DataRequired(), Length(max=200), *TEXT])
     capacity = IntegerField(_l("Capacity"), validators=[InputRequired(), NumberRange(min=1, max=5000)])
     max_gender_percent = IntegerField(
         _l("Most places for one gender (%)"), validators=[Optional(), NumberRange(min=50, max=100)],
         description=_l("For example 60: neither men nor women take more than 60 in every 100 places. "
                        "Leave empty for no quota."))
-    signup_deadline = DateTimeLocalField(_l("Sign-up deadline"), format=FORMAT, validators=[Optional()])
+    signup_deadline = DateTimeLocalField(_l("Sign-up deadline"), format=FORMAT, validators=[Optional(), within_years])
     occupation_category = SelectField(_l("Occupation group"), choices=_occupations, validators=[Optional()])
     age_min = IntegerField(_l("Age from"), validators=[Optional(), NumberRange(min=18, max=80)])
     age_max = IntegerField(_l("Age to"), validators=[Optional(), NumberRange(min=18, max=80)])
     hosts = SelectMultipleField(_l("Co-hosting branches"), coerce=str, validators=[Optional()],
-                                description=_l("Your own branch always hosts the event."))
+                                description=_l("The organising branch always hosts the event."))
 
     def data_for_service(self) -> dict:
         return {"title": self.title.data, "description": self.description.data or None,

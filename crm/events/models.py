@@ -122,6 +122,11 @@ class Event(db.Model):
     def host_ids(self) -> set[int]:
         return {b.id for b in self.hosts} | {self.branch_id}
 
+    @property
+    def is_over(self) -> bool:
+        """Held or cancelled: its details and its sign-ups no longer change."""
+        return self.status in (EventStatus.HELD, EventStatus.CANCELLED)
+
 
 class EventRegistration(db.Model):
     __tablename__ = "event_registrations"

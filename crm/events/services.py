@@ -20,7 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
 from crm.auth import policy
-from crm.clock import now_utc
+from crm.clock import local_date, now_utc
+from crm.database import as_id
 from crm.errors import Refusal
 from crm.events.models import (
     HOLDS_PLACE,
@@ -101,6 +102,9 @@ def _check_event_fields(data: dict) -> None:
         raise Refusal(_l("The sign-up deadline must be before the event starts."), field="signup_deadline")
     if data.get("age_min") and data.get("age_max") and data["age_min"] > data["age_max"]:
         raise Refusal(_l("The lowest age must not be above the highest."), field="age_max")
+    if gender_limit(data["capacity"], data.get("max_gender_percent")) < 1:  # 50% of 1 place: 0 for each gender
+        raise Refusal(_l("With so few places this quota leaves none for either gender: raise the capacity "
+                         "or leave the quota empty."), field="max_gender_percent")
 
 
 def create_event(by, data: dict, host_branches) -> Event:
@@ -109,17 +113,25 @@ def create_event(by, data: dict, host_branches) -> Event:
     _check_event_fields(data)
     event = Event(branch_id=by.branch_id, created_by_id=by.id, status=EventStatus.PLANNED,
                   **{k: data.get(k) for k in EDITABLE})
-    event.hosts = _hosts(by, host_branches)
+    event.hosts = _hosts(by.branch, host_branches)
     db.session.add(event)
     db.session.flush()
     record(by, "event.create", event, title=event.title, capacity=event.capacity)
     return event
 
 
-def _hosts(by, host_branches):
+def _hosts(organiser, host_branches):
+    """The organising branch and the co-hosts chosen (whoever makes or edits the event)."""
     hosts = {b.id: b for b in host_branches}
-    hosts.setdefault(by.branch.id, by.branch)
+    hosts.setdefault(organiser.id, organiser)
     return sorted(hosts.values(), key=lambda b: b.id)
+
+
+def edit_refusal(event: Event):
+    """Why ``event`` can no longer be edited, or None."""
+    if event.is_over:
+        return _l("A held or cancelled event can no longer be changed.")
+    return None
 
 
 def update_event(event: Event, by, data: dict, host_branches=None) -> Event:
@@ -128,6 +140,9 @@ def update_event(event: Event, by, data: dict, host_branches=None) -> Event:
     if not policy.can_manage_event(by, event):
         raise Refusal(_l("You may not change this event."), field="title")
     event = lock_event(event.id)
+    refusal = edit_refusal(event)
+    if refusal:
+        raise Refusal(refusal, field="title")
     _check_event_fields(data)
     held = held_places(event.id)
     if data["capacity"] < sum(held.values()):
@@ -141,7 +156,7 @@ def update_event(event: Event, by, data: dict, host_branches=None) -> Event:
     for k in EDITABLE:
         setattr(event, k, data.get(k))
     if host_branches is not None:
-        event.hosts = _hosts(by, list(host_branches) + [event.branch])
+        event.hosts = _hosts(event.branch, host_branches)
     db.session.flush()
     record(by, "event.edit", event, changed=sorted(changed))
     _promote(event, by)
@@ -205,6 +220,8 @@ def eligibility_refusal(event: Event, member: Member):
         return _l("Only active members can sign up for an event.")
     if not member.is_verified:
         return _l("Only verified members (real name, employer and pledge) can sign up for an event.")
+    if not member.processing_consent:
+        return _l("This member has withdrawn consent to data processing: they cannot sign up for an event.")
     if event.occupation_category and member.occupation_category != event.occupation_category:
         return _l("This event is for another occupation group.")
     age = age_on(member, event.starts_at.date())
@@ -215,10 +232,14 @@ def eligibility_refusal(event: Event, member: Member):
 
 
 def signup_refusal(event: Event, at: datetime):
+    """Why nobody can sign up for ``event`` at ``at``, or None. Sign-up closes at the deadline, and
+    at the start when the event has none."""
     if event.status is not EventStatus.OPEN:
         return _l("This event is not open for sign-up.")
     if event.signup_deadline and at > event.signup_deadline:
         return _l("The sign-up deadline has passed.")
+    if at >= event.starts_at:
+        return _l("The event has started: sign-up is closed.")
     return None
 
 
@@ -267,35 +288,54 @@ def cancel_registration(registration: EventRegistration, by) -> list[EventRegist
     return _cancel(registration, by)
 
 
-def _cancel(registration: EventRegistration, by) -> list[EventRegistration]:
-    """THE cancellation path of both channels (``by`` None: the member on the public page)."""
+def _cancel(registration: EventRegistration, by, reason: str | None = None) -> list[EventRegistration]:
+    """THE cancellation path of both channels (``by`` None: the member on the public page), and of a
+    cancellation for a ``reason`` (the member's erasure, possibly by the retention job: ``by`` None too)."""
     event = lock_event(registration.event_id)
     db.session.refresh(registration)
     if registration.status not in (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED):
         raise Refusal(_l("This sign-up can no longer be cancelled."), field="member_id")
-    if event.status in (EventStatus.HELD, EventStatus.CANCELLED):
+    if event.is_over:
         raise Refusal(_l("This event is over; its sign-ups can no longer change."), field="member_id")
     old = registration.status
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now_utc()
     db.session.flush()
-    channel = RegistrationChannel.VOLUNTEER if by is not None else RegistrationChannel.SELF
+    how = ({"reason": reason} if reason else
+           {"channel": (RegistrationChannel.VOLUNTEER if by is not None else RegistrationChannel.SELF).value})
     record(by, "event.cancel_registration", registration, event=event.id, member=registration.member_id,
-           old=old.value, channel=channel.value)
+           old=old.value, **how)
     return _promote(event, by)
+
+
+def withdraw_from_events(member: Member, by) -> list[EventRegistration]:
+    """Cancel ``member``'s open sign-ups (registered or waiting) for every event not yet held or cancelled,
+    each through the one cancellation path, so that a freed place goes to the waiting list. For a member
+    who leaves for good (erasure). Returns the cancelled registrations."""
+    open_regs = db.session.scalars(
+        select(EventRegistration).join(EventRegistration.event)
+        .where(EventRegistration.member_id == member.id,
+               EventRegistration.status.in_([RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]),
+               Event.status.not_in([EventStatus.HELD, EventStatus.CANCELLED]))
+        .order_by(EventRegistration.event_id)).all()
+    for registration in open_regs:
+        _cancel(registration, by, reason="erasure")
+    return open_regs
 
 
 # --- Members signing themselves up (the public event page) ----------------------------------------
 
 def find_self(phone: str, id_last4: str) -> Member | None:
-    """The one active, verified member with this mobile number and these last 4 ID characters, or None
-    (also when nothing, or more than one member, matches: the caller never says which)."""
+    """The one active, verified member with this mobile number and these last 4 ID characters who consents
+    to data processing, or None (also when nothing, or more than one member, matches: the caller never says
+    which)."""
     phone, id_last4 = (phone or "").strip(), (id_last4 or "").strip().upper()
     if len(phone) != 11 or not phone.isascii() or not phone.isdigit() or len(id_last4) != 4:
         return None
     found = db.session.scalars(select(Member).where(
         Member.phone_last4 == phone[-4:], Member.phone == phone, Member.id_last4 == id_last4,
-        Member.status == MemberStatus.ACTIVE, Member.erased_at.is_(None)).limit(2)).all()
+        Member.status == MemberStatus.ACTIVE, Member.erased_at.is_(None),
+        Member.processing_consent.is_(True)).limit(2)).all()
     if len(found) != 1 or not found[0].is_verified:
         return None
     return found[0]
@@ -339,16 +379,19 @@ def waiting_place(registration: EventRegistration) -> int | None:
 
 
 def _promote(event: Event, by) -> list[EventRegistration]:
-    """Give free places to the waiting list in order; someone whose gender is at its quota is
-    passed over (keeping their turn) for the next one who fits. Caller holds the event lock."""
+    """Give free places to the waiting list in order; someone whose gender is at its quota, or who could
+    not sign up now (``eligibility_refusal``: paused, closed, consent withdrawn...), is passed over
+    (keeping their turn) for the next one who fits. Caller holds the event lock."""
     promoted = []
     waiting = db.session.scalars(
-        select(EventRegistration).join(EventRegistration.member)
+        select(EventRegistration).join(EventRegistration.member).options(contains_eager(EventRegistration.member))
         .where(EventRegistration.event_id == event.id,
                EventRegistration.status == RegistrationStatus.WAITLISTED)
         .order_by(EventRegistration.waitlist_position, EventRegistration.id)).all()
     held = held_places(event.id)
     for registration in waiting:
+        if eligibility_refusal(event, registration.member):
+            continue
         gender = registration.member.gender
         if place_for(event.capacity, event.max_gender_percent, held, gender) is RegistrationStatus.REGISTERED:
             registration.status = RegistrationStatus.REGISTERED
@@ -361,13 +404,25 @@ def _promote(event: Event, by) -> list[EventRegistration]:
 
 # --- Door ----------------------------------------------------------------------------------------
 
+def check_in_refusal(event: Event, at: datetime):
+    """Why nobody can be checked in at ``event`` at ``at``, or None: check-in is open on the event's
+    day(s) in local time, from the start of its first day to the end of its last, once it is open
+    (a held event still takes a late arrival that day)."""
+    if event.status not in (EventStatus.OPEN, EventStatus.CLOSED, EventStatus.HELD):
+        return _l("Check-in is open only on the day of an open or closed event.")
+    if not local_date(event.starts_at) <= local_date(at) <= local_date(event.ends_at):
+        return _l("Check-in is open only on the day of an open or closed event.")
+    return None
+
+
 def check_in(registration: EventRegistration, by) -> bool:
     """Mark attended. Idempotent: a second tap (by anyone, at the same moment) changes nothing.
     Returns True when this call checked the member in."""
     if not policy.can_run_event(by, registration.event):
         raise Refusal(_l("You may not check people in at this event."), field="registration")
-    if registration.event.status not in (EventStatus.OPEN, EventStatus.CLOSED, EventStatus.HELD):
-        raise Refusal(_l("Check-in is open only on the day of an open or closed event."), field="registration")
+    refusal = check_in_refusal(registration.event, now_utc())
+    if refusal:
+        raise Refusal(refusal, field="registration")
     # One conditional UPDATE: of two volunteers tapping at once, one changes the row, the other none.
     result = db.session.execute(
         update(EventRegistration)
@@ -397,7 +452,7 @@ def door_search(event: Event, q: str, limit: int = 30) -> list[EventRegistration
             .where(EventRegistration.event_id == event.id,
                    EventRegistration.status.in_(HOLDS_PLACE + (RegistrationStatus.WAITLISTED,))))
     if q:
-        if q.isdigit():
+        if q.isascii() and q.isdigit():  # "²" passes isdigit() but is no number int() reads
             condition = EventRegistration.badge_number == int(q) if len(q) <= 6 else Member.id == -1
         elif q.isascii():
             key = "".join(ch for ch in q.lower() if ch.isalpha())
@@ -473,7 +528,7 @@ def _claim_choices_version(reg: EventRegistration, version) -> None:
     stmt = update(EventRegistration).where(EventRegistration.id == reg.id).values(
         choices_version=EventRegistration.choices_version + 1).execution_options(synchronize_session=False)
     if version is not None:
-        expected = int(version) if str(version).isdigit() and len(str(version)) < 10 else -1
+        expected = as_id(version) or -1  # a version is a positive number; anything else matches no row
         stmt = stmt.where(EventRegistration.choices_version == expected)
     if db.session.execute(stmt).rowcount != 1:
         raise StaleDataError(f"choices of registration {reg.id} were saved meanwhile")

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from crm.audit.services import record
 from crm.auth import policy
 from crm.auth.models import Branch
+from crm.clock import now_utc
 from crm.confirm import confirmation_page, confirmed
 from crm.conflicts import conflict_rows
 from crm.database import as_id
@@ -63,20 +64,21 @@ def index():
     return render("events/index.html", events=events)
 
 
-def _host_choices(form):
+def _host_choices(form, organiser_id):
+    """Every branch but the organiser's (which always hosts) may be chosen as a co-host."""
     branches = db.session.scalars(select(Branch).order_by(Branch.name)).all()
-    form.hosts.choices = [SelectChoice(str(b.id), b.name) for b in branches if b.id != current_user.branch_id]
+    form.hosts.choices = [SelectChoice(str(b.id), b.name) for b in branches if b.id != organiser_id]
     return {b.id: b for b in branches}
 
 
 def _chosen_hosts(form, branches):
-    return [branches[int(i)] for i in form.hosts.data or [] if i.isdigit() and int(i) in branches]
+    return [branches[as_id(i)] for i in form.hosts.data or [] if as_id(i) in branches]
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = EventForm()
-    branches = _host_choices(form)
+    branches = _host_choices(form, current_user.branch_id)
     if form.validate_on_submit():
         try:
             event = services.create_event(current_user, form.data_for_service(), _chosen_hosts(form, branches))
@@ -95,8 +97,12 @@ def edit(event_id):
     event = get_event(event_id)
     if not policy.can_manage_event(current_user, event):
         abort(404)
+    refusal = services.edit_refusal(event)
+    if refusal and request.method != "POST":  # a POST is refused by the service, next to the field
+        flash(str(refusal), "warning")
+        return redirect(url_for("events.detail", event_id=event.id))
     form = EventForm() if request.method == "POST" else EventForm.for_event(event)
-    branches = _host_choices(form)
+    branches = _host_choices(form, event.branch_id)
     if form.validate_on_submit():
         try:
             if form.version.data != str(event.version):
@@ -141,6 +147,7 @@ def _detail(event, status=200, error=None, q=None):
                   status_form=StatusForm(status=event.status.value), register_form=RegisterForm(),
                   cancel_form=CancelForm(), moves=services.STATUS_MOVES[event.status],
                   can_manage=policy.can_manage_event(current_user, event),
+                  can_edit=policy.can_manage_event(current_user, event) and services.edit_refusal(event) is None,
                   can_run=policy.can_run_event(current_user, event)), status
 
 
@@ -226,7 +233,8 @@ def _door(event, q, status=200, message=None, error=None):
     results = services.door_search(event, q) if q else []
     counts = services.report(event)
     return render("events/door.html", "results" if is_htmx() else None, event=event, q=q, results=results,
-                  form=CheckInForm(), message=message, error=error, counts=counts), status
+                  form=CheckInForm(), message=message, error=error, counts=counts,
+                  closed=services.check_in_refusal(event, now_utc())), status
 
 
 @bp.route("/<int:event_id>/door")

@@ -26,7 +26,7 @@ from crm.extensions import db
 from crm.members import vocab
 from crm.members.models import Education, Gender, MaritalHistory, Member, MemberStatus, Tier, id_number_hash
 from crm.members.pinyin import name_keys
-from crm.validators import resident_id_is_valid
+from crm.validators import is_person_name, resident_id_is_valid
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,30 @@ def decode_csv(content: bytes) -> str:
         raise Refusal(_l("The file's text encoding is not UTF-8 or GBK."), field="file") from None
 
 
+#: Columns read at most: a roster has 14, a unit's own list a few more (序号, 备注...). Cells right of the
+#: last heading, or beyond this, are never read: one stray cell at column XFD would otherwise pad every row
+#: to 16,384 cells (openpyxl pads read-only rows to the sheet's dimension), hundreds of MB for a small file.
+MAX_COLUMNS = 100
+
+
+def _width(header) -> int:
+    """How many columns to read: up to the last non-empty heading among the first MAX_COLUMNS (all of
+    them when the first row is empty)."""
+    texts = [_cell_text(v) for v in list(header)[:MAX_COLUMNS]]
+    return next((i + 1 for i in range(len(texts) - 1, -1, -1) if texts[i]), MAX_COLUMNS)
+
+
+def _trimmed(row, width: int) -> list:
+    """The row cut to ``width`` columns, without its trailing empty cells."""
+    row = list(row[:width])
+    while row and _cell_text(row[-1]) == "":
+        row.pop()
+    return row
+
+
 def read_table(content: bytes) -> list[list[str]]:
-    """All rows (header first) as lists of cell texts, at most IMPORT_MAX_ROWS data rows."""
+    """All rows (header first) as lists of cell texts, at most IMPORT_MAX_ROWS data rows and the columns up
+    to the last heading (``_width``). Refuses a file with no text at all."""
     limit = current_app.config["IMPORT_MAX_ROWS"] + 1
     kind = sniff(content)
     rows: list[list] = []
@@ -126,8 +148,9 @@ def read_table(content: bytes) -> list[list[str]]:
                           field="file") from None
         try:
             sheet = workbook.worksheets[0]
-            for row in sheet.iter_rows(values_only=True):
-                rows.append(list(row))
+            width = _width(next(sheet.iter_rows(max_row=1, values_only=True), ()))
+            for row in sheet.iter_rows(max_col=width, values_only=True):
+                rows.append(_trimmed(row, width))
                 if len(rows) > limit:
                     break
         except Exception:
@@ -137,8 +160,10 @@ def read_table(content: bytes) -> list[list[str]]:
             workbook.close()
     else:
         try:
+            width = None
             for row in csv.reader(io.StringIO(decode_csv(content), newline="")):
-                rows.append(row)
+                width = width or _width(row)
+                rows.append(_trimmed(row, width))
                 if len(rows) > limit:
                     break
         except csv.Error:
@@ -147,6 +172,9 @@ def read_table(content: bytes) -> list[list[str]]:
     if len(rows) > limit:
         raise Refusal(_l("The file has more than %(num)d rows. Split it into smaller files.",
                          num=limit - 1), field="file")
+    if not any(rows):  # an empty first sheet, or a CSV that is only a byte-order mark or blank lines
+        raise Refusal(_l("The file is empty.") if kind == "csv" else
+                      _l("The workbook's first sheet is empty. Put the roster on the first sheet."), field="file")
     # Text cells (dates as ISO dates): the table is kept as JSON between preview and confirm, so the
     # workbook is parsed once.
     return [[_cell_text(v) for v in row] for row in rows]
@@ -239,11 +267,9 @@ def _occupation(text: str) -> str | None:
 
 def check_rows(table: list[list]) -> Parsed:
     """Every row's problems, with the duplicates within the file and against the members."""
-    if not table:
-        raise Refusal(_l("The file is empty."), field="file")
     headers = _header_map()
     positions = {}
-    for index, heading in enumerate(table[0]):
+    for index, heading in enumerate(table[0] if table else []):  # read_table refuses an empty file
         key = headers.get(_norm_header(heading))
         if key and key not in positions:
             positions[key] = index
@@ -278,7 +304,7 @@ def _check_row(row: Row, raw: dict, secret: str, today_: date) -> None:
             problems.append(_("%(column)s is too long.", column=_label(key)))
     values: dict = {key: c.get(key) or None for key in ("employer", "union_name", "wechat_id")}
     if c.get("name"):
-        if not all(unicodedata.category(ch).startswith("L") or ch in "·• -'" for ch in c["name"]):
+        if not is_person_name(c["name"]):
             problems.append(_("The name may contain only letters, spaces and the middle dot (·)."))
         values["name"] = c["name"]
     if c.get("gender"):
@@ -323,7 +349,7 @@ def _check_row(row: Row, raw: dict, secret: str, today_: date) -> None:
     if c.get("height_cm"):
         try:
             height = int(float(c["height_cm"]))
-        except ValueError:
+        except (ValueError, OverflowError):  # "abc", "nan"; "inf", "1e400"
             height = None
         if height is None or not 120 <= height <= 230:
             problems.append(_("The height must be a number of centimetres between 120 and 230."))

@@ -61,7 +61,8 @@ TABLES = {
     "risk_alert_followups": "kept (link table)",
     "member_consents": "kept (purpose, version, given/withdrawn), comment emptied",
     "intake_applications": "deleted (the application is the person's data)",
-    "event_registrations": "kept (attendance counts; no text of their own)",
+    "event_registrations": "kept (attendance counts; no text of their own); open sign-ups for events still to come "
+                           "cancelled first, their places passed on (crm.events.services.withdraw_from_events)",
     "event_choices": "kept (choice counts; no text of their own)",
 }
 
@@ -176,6 +177,9 @@ def erase_member(member, by, reason: str, *, pseudonym: str | None = None, actio
     mid = member.id
     session = db.session
     session.flush()
+    # Places the person held or waited for at events still to come go to the next on the waiting list.
+    from crm.events.services import withdraw_from_events
+    withdraw_from_events(member, by)
     t = db.metadata.tables
 
     pairings = t["pairings"]

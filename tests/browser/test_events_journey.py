@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from babel.dates import get_timezone
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from crm.clock import now_utc
+from crm.events.models import Event
 from crm.members.models import Gender
 from tests.browser.conftest import log_in
 from tests.factories import make_member, make_user
@@ -34,8 +36,8 @@ def test_event_from_creation_to_door_to_mutual_choices_to_printed_cards(db, fres
     boss.goto("/events/")
     boss.locator("a.button[href='/events/new']").click()
     boss.locator("#title").fill("七夕城市漫步联谊")
-    boss.locator("#starts_at").fill(_local(now_utc() - timedelta(hours=2)))
-    boss.locator("#ends_at").fill(_local(now_utc() + timedelta(hours=1)))
+    boss.locator("#starts_at").fill(_local(now_utc() + timedelta(hours=1)))
+    boss.locator("#ends_at").fill(_local(now_utc() + timedelta(hours=4)))
     boss.locator("#place").fill("西湖文化广场")
     boss.locator("#capacity").fill("40")
     boss.locator("#max_gender_percent").fill("60")
@@ -58,6 +60,11 @@ def test_event_from_creation_to_door_to_mutual_choices_to_printed_cards(db, fres
         expect(phone.locator(".flashes")).to_contain_text(name)
     shot(phone, "registered")
 
+    # The day comes: the event began two hours ago (sign-up closed at its start; the door is open).
+    db.session.rollback()  # a fresh snapshot: the server created the event
+    event = db.session.scalars(select(Event)).one()
+    event.starts_at, event.ends_at = now_utc() - timedelta(hours=2), now_utc() + timedelta(hours=1)
+    db.session.commit()
     phone.locator("a[href$='/door']").click()
     for query in ("zk", "1"):  # pinyin initials, then a badge number
         phone.locator("#door-q").fill(query)  # htmx searches as the volunteer types...

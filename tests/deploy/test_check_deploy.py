@@ -103,6 +103,7 @@ def test_no_backup_target(good, db, monkeypatch, tmp_path, setting):
 @pytest.mark.parametrize(("env", "refused"), [
     ({"WEB_CONCURRENCY": "4"}, True), ({"GUNICORN_WORKERS": "1"}, False),
     ({"GUNICORN_CMD_ARGS": "--bind 0:80 -w 3"}, True), ({"GUNICORN_CMD_ARGS": "--workers=1"}, False),
+    ({"WEB_CONCURRENCY": "²", "GUNICORN_WORKERS": "1"}, False),  # "²" passes str.isdigit(), not int(): skipped
     ({}, True)])  # gunicorn.conf.py starts 2 workers by default
 def test_memory_rate_limiter_with_several_workers(good, db, monkeypatch, env, refused):
     monkeypatch.setitem(good.config, "RATELIMIT_STORAGE", "memory")

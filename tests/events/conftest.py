@@ -7,7 +7,7 @@ import pytest
 from crm.clock import now_utc
 from crm.events import services
 from crm.members.models import Gender
-from tests.events.helpers import make_event
+from tests.events.helpers import at_the_door, before_start, make_event
 from tests.factories import make_member, make_user
 
 
@@ -23,10 +23,11 @@ def held_event(db):
               "bea": make_member(owner=va, name="王蓓", gender=Gender.FEMALE),
               "carl": make_member(owner=vb, name="赵凯", gender=Gender.MALE),
               "dan": make_member(owner=vb, name="钱丹", gender=Gender.MALE)}
-    regs = {}
-    for key, member in people.items():
-        regs[key] = services.register(event, member, member.owner)
-        services.check_in(regs[key], supervisor)
+    with before_start(event):
+        regs = {key: services.register(event, member, member.owner) for key, member in people.items()}
+    with at_the_door(event):
+        for registration in regs.values():
+            services.check_in(registration, supervisor)
     services.mark_held(event, supervisor)
     db.session.commit()
     return {"event": event, "supervisor": supervisor, "va": va, "vb": vb, "people": people, "regs": regs}

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from crm.clock import now_utc
+from crm.clock import as_of, now_utc
 from crm.events.models import Event, EventRegistration, EventStatus
 from crm.extensions import db
 
@@ -19,6 +19,16 @@ def make_event(branch, **overrides) -> Event:
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def before_start(event):
+    """The clock a day before ``event`` starts (sign-up closes at the start): ``with before_start(e): ...``."""
+    return as_of(event.starts_at - timedelta(days=1))
+
+
+def at_the_door(event):
+    """The clock ten minutes into ``event`` (check-in is open on the event's day only)."""
+    return as_of(event.starts_at + timedelta(minutes=10))
 
 
 def enter_choices(client, csrf, scene, who, badges):

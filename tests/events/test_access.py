@@ -1,12 +1,15 @@
 """Role × route on real records: who may open or use each event page (the URL-map walk in
 tests/auth/test_policy.py covers unknown ids and denied roles with nothing written)."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
+from crm.clock import now_utc
 from crm.events import services
 from crm.events.models import EventRegistration, EventStatus, RegistrationStatus
-from tests.events.helpers import make_event
+from tests.events.helpers import before_start, make_event
 from tests.factories import make_member, make_user
 
 WHO = ["owner", "colleague", "other_volunteer", "host_supervisor", "other_supervisor", "admin", "counsellor"]
@@ -47,8 +50,9 @@ def test_role_by_route(client, login_as, csrf, db, who, method, template, expect
               "other_volunteer": make_user("volunteer"), "host_supervisor": host_supervisor,
               "other_supervisor": make_user("supervisor"), "admin": make_user("admin"),
               "counsellor": make_user("counsellor", branch=branch)}
-    event = make_event(branch)
-    reg = services.register(event, make_member(owner=owner), owner)
+    event = make_event(branch, starts_at=now_utc() - timedelta(hours=1), ends_at=now_utc() + timedelta(hours=2))
+    with before_start(event):  # the event is on (the door is open), its sign-ups were made before
+        reg = services.register(event, make_member(owner=owner), owner)
     db.session.commit()
     login_as(people[who])
     url = template.format(event=event.id, reg=reg.id)

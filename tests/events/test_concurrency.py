@@ -2,16 +2,18 @@
 TEST_DATABASE_URL is set): capacity and quota are never exceeded, a double tap checks in once."""
 
 import threading
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from crm.auth.models import User
+from crm.clock import now_utc
 from crm.errors import Refusal
 from crm.events import services
 from crm.events.models import HOLDS_PLACE, Event, EventRegistration, RegistrationStatus
 from crm.extensions import db as _db
 from crm.members.models import Gender, Member
-from tests.events.helpers import make_event
+from tests.events.helpers import before_start, make_event
 from tests.factories import make_member, make_user
 
 
@@ -73,8 +75,10 @@ def test_two_volunteers_tapping_the_same_person_check_in_once(app, db):
 
     supervisor = make_user("supervisor")
     door = [make_user("volunteer", branch=supervisor.branch) for _ in range(4)]
-    event = make_event(supervisor.branch)
-    reg = services.register(event, make_member(branch=supervisor.branch), supervisor)
+    event = make_event(supervisor.branch, starts_at=now_utc() - timedelta(hours=1),
+                       ends_at=now_utc() + timedelta(hours=2))
+    with before_start(event):
+        reg = services.register(event, make_member(branch=supervisor.branch), supervisor)
     reg_id, door_ids = reg.id, [u.id for u in door]
     db.session.commit()
     db.session.close()

@@ -1,14 +1,17 @@
 """Event pages: sign-up and door through the client, mutual choices into introductions (once),
 one-sided choices invisible to the other side, bad input never a 500 and never written, PDFs."""
 
+import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from crm.clock import now_utc
 from crm.events import services
 from crm.events.models import Event, EventChoice, EventRegistration, RegistrationStatus
 from crm.pairings.models import ConsentAnswer, ConsentChannel, Pairing, Source, Stage
-from tests.events.helpers import enter_choices, make_event
+from tests.events.helpers import at_the_door, enter_choices, make_event
 from tests.factories import make_member, make_user
 
 
@@ -105,7 +108,8 @@ def test_same_gender_or_own_number_refused(client, login_as, csrf, held_event, d
 
 def test_register_and_door_check_in_without_js_and_with_htmx(client, login_as, csrf, db):
     volunteer = make_user("volunteer")
-    event = make_event(volunteer.branch)
+    event = make_event(volunteer.branch, starts_at=now_utc() + timedelta(minutes=5),
+                       ends_at=now_utc() + timedelta(hours=3))  # signed up now, checked in ten minutes in
     member = make_member(owner=volunteer, name="孙悦")
     db.session.commit()
     login_as(volunteer)
@@ -114,15 +118,16 @@ def test_register_and_door_check_in_without_js_and_with_htmx(client, login_as, c
     response = client.post(f"/events/{event.id}/register", data={"csrf_token": csrf(), "member_id": member.id})
     assert response.status_code == 302
     reg = db.session.scalars(select(EventRegistration)).one()
-    door = client.get(f"/events/{event.id}/door?q=sy").get_data(as_text=True)
-    assert "孙悦" in door and "Arrived" in door
-    assert client.get(f"/events/{event.id}/door?q={reg.badge_number}").status_code == 200
-    response = client.post(f"/events/{event.id}/door/check-in", data={"csrf_token": csrf(), "registration_id": reg.id,
-                                                             "q": "sy"})
-    assert response.status_code == 302
-    again = client.post(f"/events/{event.id}/door/check-in",
-                        data={"csrf_token": csrf(), "registration_id": reg.id, "q": "sy"},
-                        headers={"HX-Request": "true"})
+    with at_the_door(event):
+        door = client.get(f"/events/{event.id}/door?q=sy").get_data(as_text=True)
+        assert "孙悦" in door and "Arrived" in door
+        assert client.get(f"/events/{event.id}/door?q={reg.badge_number}").status_code == 200
+        response = client.post(f"/events/{event.id}/door/check-in",
+                               data={"csrf_token": csrf(), "registration_id": reg.id, "q": "sy"})
+        assert response.status_code == 302
+        again = client.post(f"/events/{event.id}/door/check-in",
+                            data={"csrf_token": csrf(), "registration_id": reg.id, "q": "sy"},
+                            headers={"HX-Request": "true"})
     assert again.status_code == 200 and "already checked in" in again.get_data(as_text=True)
     assert "<html" not in again.get_data(as_text=True)
     db.session.expire_all()
@@ -206,13 +211,102 @@ def test_badges_show_number_and_given_name_only(client, login_as, db):
 
 def test_door_search_is_a_fixed_number_of_statements(client, login_as, db, count_queries):
     supervisor = make_user("supervisor")
-    event = make_event(supervisor.branch, capacity=50)
+    event = make_event(supervisor.branch, capacity=50, starts_at=now_utc() + timedelta(minutes=5),
+                       ends_at=now_utc() + timedelta(hours=3))
     for i in range(12):
         services.register(event, make_member(branch=supervisor.branch, name=f"张{'伟娜丽强敏静磊洋艳勇晓雨'[i]}"),
                           supervisor)
     db.session.commit()
     login_as(supervisor)
-    with count_queries() as counted:
+    with at_the_door(event), count_queries() as counted:
         response = client.get(f"/events/{event.id}/door?q=zh")
     assert response.status_code == 200 and response.get_data(as_text=True).count("door-tap") == 12
     assert len(counted) < 15, counted
+
+
+def test_a_held_event_offers_no_edit_and_an_edit_is_refused_beside_the_title(client, login_as, csrf, held_event, db):
+    event = held_event["event"]
+    login_as(held_event["supervisor"])
+    edit_url = f"/events/{event.id}/edit"
+    assert f'href="{edit_url}"' not in client.get(f"/events/{event.id}").get_data(as_text=True)
+    response = client.get(edit_url)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/events/{event.id}")
+    assert "can no longer be changed" in client.get(response.headers["Location"]).get_data(as_text=True)
+    local = lambda dt: (dt + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")  # noqa: E731 - Beijing
+    response = client.post(edit_url, data={
+        "csrf_token": csrf(), "version": str(event.version), "title": "改过的标题", "place": event.place,
+        "starts_at": local(event.starts_at), "ends_at": local(event.ends_at), "capacity": "50"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "can no longer be changed" in page and "改过的标题" in page
+    db.session.expire_all()
+    assert (db.session.get(Event, event.id).title, db.session.get(Event, event.id).capacity) == ("七夕联谊会", 10)
+
+
+def test_the_door_before_the_day_says_so_and_offers_no_tap(client, login_as, db):
+    supervisor = make_user("supervisor")
+    event = make_event(supervisor.branch)  # in a week
+    reg = services.register(event, make_member(branch=supervisor.branch, name="孙悦"), supervisor)
+    db.session.commit()
+    login_as(supervisor)
+    response = client.get(f"/events/{event.id}/door?q={reg.badge_number}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "孙悦" in page
+    assert "only on the day" in page and "door-tap" not in page
+
+
+def test_an_admin_editing_another_branchs_event_can_keep_their_own_branch_as_co_host(client, login_as, csrf, db):
+    supervisor = make_user("supervisor")
+    admin = login_as("admin")
+    event = make_event(supervisor.branch)
+    event.hosts = [supervisor.branch, admin.branch]
+    db.session.commit()
+    page = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{admin.branch_id}">' in page
+    assert not re.search(f'<option[^>]* value="{supervisor.branch_id}"', page)  # the organiser hosts: no choice
+    local = lambda dt: (dt + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")  # noqa: E731 - Beijing
+    data = {"csrf_token": csrf(), "version": str(event.version), "title": event.title, "place": event.place,
+            "starts_at": local(event.starts_at), "ends_at": local(event.ends_at), "capacity": "10"}
+    assert client.post(f"/events/{event.id}/edit", data={**data, "hosts": ["²"]}).status_code == 422
+    assert client.post(f"/events/{event.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).host_ids == {supervisor.branch_id}  # only the hosts chosen (none)
+
+
+@pytest.mark.parametrize("q", ["²", "①", "١٢", "12345678901"])
+def test_the_door_search_reads_only_ascii_digits_as_a_badge_number(client, login_as, db, q):
+    supervisor = login_as("supervisor")
+    event = make_event(supervisor.branch)
+    services.register(event, make_member(branch=supervisor.branch, name="孙悦"), supervisor)
+    db.session.commit()
+    response = client.get(f"/events/{event.id}/door", query_string={"q": q})
+    assert response.status_code == 200 and "孙悦" not in response.get_data(as_text=True)
+
+
+def test_a_choices_save_with_a_version_that_is_no_number_is_refused_as_stale(client, login_as, csrf, held_event, db):
+    login_as(held_event["supervisor"])
+    reg, other = held_event["regs"]["ann"], held_event["regs"]["carl"]
+    for version in ("²", "0", "-1", "99999999999"):
+        response = client.post(f"/events/{held_event['event'].id}/choices/{reg.id}",
+                               data={"csrf_token": csrf(), "badges": str(other.badge_number), "version": version})
+        assert response.status_code == 409, version
+    assert _count(db, EventChoice) == 0
+
+
+@pytest.mark.parametrize("change, field, message", [
+    ({"starts_at": "0001-01-01T00:00"}, "starts_at", "Enter a date in the years"),
+    ({"ends_at": "9999-12-31T23:59"}, "ends_at", "Enter a date in the years"),
+    ({"signup_deadline": "0001-01-01T00:00"}, "signup_deadline", "Enter a date in the years"),
+    ({"capacity": "1", "max_gender_percent": "50"}, "max_gender_percent", "leaves none for either gender"),
+])
+def test_event_dates_out_of_range_and_a_quota_leaving_no_place_are_refused_beside_the_field(
+        client, login_as, csrf, db, change, field, message):
+    login_as("supervisor")
+    data = {"title": "滑雪联谊", "starts_at": "2027-01-05T09:00", "ends_at": "2027-01-05T17:00", "place": "崇礼",
+            "capacity": "40", "max_gender_percent": "60", "csrf_token": csrf(), **change}
+    response = client.post("/events/new", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = re.search(f'<p class="error" id="{field}-error">([^<]*)</p>', page)
+    assert error and message in error.group(1)
+    assert all(f'value="{v}"' in page for k, v in change.items() if k != "max_gender_percent")  # kept as typed
+    assert _count(db, Event) == 0

@@ -4,12 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from crm.clock import now_utc
+from crm.clock import as_of, now_utc
 from crm.errors import Refusal
 from crm.events import services
 from crm.events.models import EventStatus, RegistrationStatus
 from crm.members.models import Gender, MemberStatus
-from tests.events.helpers import make_event
+from tests.events.helpers import before_start, make_event
 from tests.factories import make_member, make_user
 
 M, F = Gender.MALE, Gender.FEMALE
@@ -136,7 +136,8 @@ def test_mark_held_turns_the_absent_into_no_shows(db):
     supervisor = make_user("supervisor")
     event = make_event(supervisor.branch, starts_at=now_utc() - timedelta(hours=2), ends_at=now_utc())
     a, b = make_member(owner=None, branch=supervisor.branch), make_member(branch=supervisor.branch)
-    ra, rb = services.register(event, a, supervisor), services.register(event, b, supervisor)
+    with before_start(event):
+        ra, rb = services.register(event, a, supervisor), services.register(event, b, supervisor)
     assert services.check_in(ra, supervisor) is True
     assert services.check_in(ra, supervisor) is False  # idempotent
     assert services.mark_held(event, supervisor) == 1
@@ -149,3 +150,90 @@ def test_mark_held_refused_before_the_start(db):
     event = make_event(supervisor.branch)
     with pytest.raises(Refusal, match="not started"):
         services.mark_held(event, supervisor)
+
+
+@pytest.mark.parametrize("status", [EventStatus.HELD, EventStatus.CANCELLED])
+def test_a_held_or_cancelled_event_cannot_be_edited_and_its_waiting_list_stays(db, status):
+    supervisor = make_user("supervisor")
+    event = make_event(supervisor.branch, capacity=1)
+    first, second = make_member(branch=supervisor.branch), make_member(branch=supervisor.branch)
+    registered, waiting = services.register(event, first, supervisor), services.register(event, second, supervisor)
+    event.status = status
+    db.session.flush()
+    data = {k: getattr(event, k) for k in services.EDITABLE}
+    with pytest.raises(Refusal, match="can no longer be changed") as refused:
+        services.update_event(event, supervisor, {**data, "capacity": 5, "title": "改了"})
+    assert refused.value.field == "title"
+    assert (event.capacity, event.title) == (1, data["title"])
+    assert (registered.status, waiting.status) == (R, W)
+
+
+def test_without_a_deadline_sign_up_closes_when_the_event_starts(db):
+    volunteer = make_user("volunteer")
+    event = make_event(volunteer.branch, starts_at=now_utc() - timedelta(minutes=1),
+                       ends_at=now_utc() + timedelta(hours=2))
+    with pytest.raises(Refusal, match="has started") as refused:
+        services.register(event, make_member(owner=volunteer), volunteer)
+    assert refused.value.field == "member_id"
+    assert event.registrations == []
+    assert services.signup_refusal(event, event.starts_at - timedelta(seconds=1)) is None
+    with before_start(event):
+        assert services.register(event, make_member(owner=volunteer), volunteer).status is R
+
+
+def test_check_in_is_open_on_the_events_day_in_local_time_only(db):
+    supervisor = make_user("supervisor")
+    start = (now_utc() + timedelta(days=30)).replace(hour=6, minute=0, second=0, microsecond=0)  # 14:00 Beijing
+    event = make_event(supervisor.branch, starts_at=start, ends_at=start + timedelta(hours=3))
+    reg = services.register(event, make_member(branch=supervisor.branch), supervisor)
+    with pytest.raises(Refusal, match="only on the day") as refused:
+        services.check_in(reg, supervisor)  # weeks before
+    assert refused.value.field == "registration" and reg.status is R
+    with as_of(start + timedelta(hours=10)), pytest.raises(Refusal):  # 00:00 Beijing the next day (UTC: same day)
+        services.check_in(reg, supervisor)
+    assert reg.status is R
+    with as_of(start - timedelta(hours=7)):  # 23:00 UTC the day before, 07:00 Beijing on the day
+        assert services.check_in(reg, supervisor) is True
+    assert reg.status is RegistrationStatus.ATTENDED
+
+
+@pytest.mark.parametrize("change", [{"status": MemberStatus.PAUSED}, {"status": MemberStatus.CLOSED},
+                                    {"processing_consent": False}])
+def test_a_freed_place_passes_over_a_waiting_member_who_could_not_sign_up_now(db, change):
+    volunteer = make_user("volunteer")
+    event = make_event(volunteer.branch, capacity=1)
+    first, gone, third = (make_member(owner=volunteer) for _ in range(3))
+    regs = [services.register(event, m, volunteer) for m in (first, gone, third)]
+    for key, value in change.items():
+        setattr(gone, key, value)
+    db.session.flush()
+    assert [r.member_id for r in services.cancel_registration(regs[0], volunteer)] == [third.id]
+    assert (regs[1].status, regs[2].status) == (W, R)  # the ineligible one keeps their turn, should they return
+
+
+def test_a_member_who_withdrew_consent_to_data_processing_cannot_sign_up(db):
+    from crm.privacy.services import record_consent
+    from crm.privacy.texts import Channel, Purpose
+
+    volunteer = make_user("volunteer")
+    event = make_event(volunteer.branch)
+    member = make_member(owner=volunteer)
+    assert services.find_self(member.phone, member.id_last4) is member
+    record_consent(member, Purpose.PROCESSING, False, Channel.PHONE, volunteer)
+    db.session.flush()
+    with pytest.raises(Refusal, match="withdrawn consent to data processing") as refused:
+        services.register(event, member, volunteer)
+    assert refused.value.field == "member_id" and event.registrations == []
+    assert services.find_self(member.phone, member.id_last4) is None  # the public page: "not found", as for others
+
+
+def test_an_edit_keeps_the_organising_branch_and_only_the_hosts_chosen(db):
+    from tests.factories import make_branch
+
+    supervisor, admin, partner = make_user("supervisor"), make_user("admin"), make_branch()
+    event = make_event(supervisor.branch)
+    data = {k: getattr(event, k) for k in services.EDITABLE}
+    services.update_event(event, admin, data, [partner])
+    assert event.host_ids == {supervisor.branch_id, partner.id}  # not the admin's own branch
+    services.update_event(event, admin, data, [])
+    assert event.host_ids == {supervisor.branch_id}

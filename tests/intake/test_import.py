@@ -265,3 +265,53 @@ def test_the_template_workbook_imports_as_one_member(app, client, db, login_as, 
     done = client.post(f"{response.headers['Location']}/confirm", data={"csrf_token": csrf()}, follow_redirects=True)
     assert _members() == 1
     assert f"1 member was imported into the pool of {supervisor.branch.name}." in done.get_data(as_text=True)
+
+
+def test_a_stray_cell_at_the_last_column_is_not_read_into_every_row(app, db):
+    from openpyxl import Workbook
+
+    from tests.intake.helpers import HEADERS_ZH
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADERS_ZH)
+    for n in range(1, 51):
+        sheet.append(good_row(n))
+    sheet.cell(row=1, column=16384, value="x")  # XFD1: the sheet's dimension becomes A1:XFD51
+    sheet.cell(row=3, column=16000, value="备注")
+    out = io.BytesIO()
+    workbook.save(out)
+    table = roster.read_table(out.getvalue())
+    assert len(table) == 51 and max(len(row) for row in table) == len(HEADERS_ZH)
+    assert len(roster.check_rows(table).good) == 50
+
+
+def test_columns_right_of_the_last_heading_are_not_kept_in_a_csv_either(app, db):
+    table = roster.read_table(csv_bytes([good_row(1) + [""] * 5000 + ["x"]]))
+    assert [len(row) for row in table] == [11, 11]
+
+
+@pytest.mark.parametrize("content", [
+    xlsx_bytes([], headers=[]), b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n,,\r\n\r\n"], ids=["empty-sheet", "bom", "blank"])
+def test_an_empty_file_is_refused_at_upload_beside_the_field(app, client, db, login_as, csrf, import_dir, content):
+    supervisor = login_as("supervisor")
+    response = client.post("/intake/import", data={"csrf_token": csrf(), "branch_id": str(supervisor.branch_id),
+                                                    "file": (io.BytesIO(content), "roster.xlsx")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "is empty" in page and 'id="file-error"' in page
+    assert not import_dir.exists() or not list(import_dir.iterdir())
+
+
+@pytest.mark.parametrize("height", ["inf", "Infinity", "-inf", "1e400", "nan", "abc"])
+def test_a_height_that_is_no_finite_number_is_a_problem_of_its_row(app, db, height):
+    parsed = roster.check_rows(roster.read_table(csv_bytes([_changed(1, c8=height), good_row(2)])))
+    assert [r.problems for r in parsed.bad] == [["The height must be a number of centimetres between 120 and 230."]]
+    assert len(parsed.good) == 1
+    assert roster.rejects_workbook(parsed).startswith(b"PK")
+
+
+@pytest.mark.parametrize("name, good", [("-", False), ("·", False), ("'", False), ("· -", False),
+                                        ("张伟", True), ("Anna·李", True), ("O'Neil", True)])
+def test_a_roster_name_follows_the_member_forms_rule(app, db, name, good):
+    parsed = roster.check_rows(roster.read_table(csv_bytes([_changed(1, c0=name)])))
+    assert (not parsed.bad) is good

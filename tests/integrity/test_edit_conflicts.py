@@ -20,7 +20,7 @@ from crm.followups.services import complete_followup, create_followup
 from crm.members.models import Note, NoteRevision
 from tests import dbstate, factories
 from tests.conftest import csrf_token
-from tests.events.helpers import make_event
+from tests.events.helpers import at_the_door, before_start, make_event
 
 
 def _form_values(page: str) -> dict:
@@ -276,9 +276,11 @@ def test_choices_conflict_shows_both_versions_and_reapplies(app, client, db, log
                        ends_at=now_utc() - timedelta(hours=1))
     people = [factories.make_member(owner=volunteer, name=name, gender=gender) for name, gender in
               (("李安", Gender.FEMALE), ("赵凯", Gender.MALE), ("钱丹", Gender.MALE))]
-    regs = [events.register(event, member, volunteer) for member in people]
-    for reg in regs:
-        events.check_in(reg, supervisor)
+    with before_start(event):
+        regs = [events.register(event, member, volunteer) for member in people]
+    with at_the_door(event):
+        for reg in regs:
+            events.check_in(reg, supervisor)
     events.mark_held(event, supervisor)
     db.session.commit()
     url = f"/events/{event.id}/choices/{regs[0].id}"
@@ -316,10 +318,12 @@ def test_choices_save_without_a_version_writes_nothing(client, db, login_as):
     volunteer = login_as("volunteer")
     event = make_event(volunteer.branch, starts_at=now_utc() - timedelta(hours=3),
                        ends_at=now_utc() - timedelta(hours=1))
-    regs = [events.register(event, factories.make_member(owner=volunteer, gender=g), volunteer)
-            for g in (Gender.FEMALE, Gender.MALE)]
-    for reg in regs:
-        events.check_in(reg, volunteer)
+    with before_start(event):
+        regs = [events.register(event, factories.make_member(owner=volunteer, gender=g), volunteer)
+                for g in (Gender.FEMALE, Gender.MALE)]
+    with at_the_door(event):
+        for reg in regs:
+            events.check_in(reg, volunteer)
     events.mark_held(event, factories.make_user("supervisor", branch=volunteer.branch))
     db.session.commit()
     url, badge = f"/events/{event.id}/choices/{regs[0].id}", str(regs[1].badge_number)

@@ -295,3 +295,27 @@ def test_purge_dry_run_changes_nothing_and_the_real_run_anonymises_only_expired(
     assert actions.count("member.retention_purge") == 1 and actions.count("privacy.purge") == 1
     result = runner.invoke(args=["purge-expired"])
     assert "anonymised 0" in result.output
+
+
+def test_erasure_gives_up_the_members_places_at_events_still_to_come(db):
+    from crm.events import services as events
+    from crm.events.models import EventRegistration, EventStatus, RegistrationStatus
+    from tests.events.helpers import make_event
+
+    volunteer, admin = make_user("volunteer"), make_user("admin")
+    upcoming = make_event(volunteer.branch, capacity=1)
+    cancelled = make_event(volunteer.branch, capacity=1)
+    leaving, next_in_line = make_member(owner=volunteer), make_member(owner=volunteer)
+    places = [events.register(upcoming, leaving, volunteer), events.register(upcoming, next_in_line, volunteer)]
+    kept = events.register(cancelled, leaving, volunteer)
+    cancelled.status = EventStatus.CANCELLED
+    db.session.commit()
+
+    erasure.erase_member(leaving, admin, "会员本人要求删除")
+    db.session.commit()
+    db.session.expire_all()
+    status = lambda reg: db.session.get(EventRegistration, reg.id).status  # noqa: E731
+    assert [status(r) for r in places] == [RegistrationStatus.CANCELLED, RegistrationStatus.REGISTERED]
+    assert status(kept) is RegistrationStatus.REGISTERED  # a cancelled event's list stays as it was
+    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.cancel_registration")).one()
+    assert audit.detail["reason"] == "erasure" and audit.actor_id == admin.id
