@@ -545,9 +545,9 @@ def _convert_mutual(event: Event, chooser: Member, by) -> list:
     for choice in mine:
         back = theirs.get(choice.chosen_id)
         if back is None or not (chooser.can_be_introduced and choice.chosen.can_be_introduced):
-            # One-sided; or one of the two has since paused, closed their case or begun a relationship: the
-            # choice is kept, becomes an introduction if they are free when choices are next saved, and says
-            # nothing to the other side meanwhile.
+            # One-sided; or one of the two has since paused, closed their case, begun a relationship or
+            # withdrawn consent (Member.can_be_introduced): the choice is kept, becomes an introduction if
+            # they are free when choices are next saved, and says nothing to the other side meanwhile.
             continue
         if choice.pairing_id is None or back.pairing_id is None:
             pairing, created = create_from_mutual_choice(chooser, choice.chosen, by, event=event)
